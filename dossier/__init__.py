@@ -1,0 +1,1 @@
+"""Dossier: a customer-profile hub."""

@@ -1,0 +1,155 @@
+"""REST endpoints for the activity list and event tracking."""
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router
+
+from dossier.activity.models import Event
+from dossier.activity.serializers import event_json
+from dossier.activity.services import NewEvent, record_events
+from dossier.core.api import ApiError, idempotent, json_response, read_json, require
+from dossier.profiles.api import _profile_id, change_context
+from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
+from dossier.profiles.models import Profile
+from dossier.profiles.services import check_event, do_add_event, identity_of
+
+router = Router(tags=["events"])
+MAX_EVENTS_BATCH = 1000
+MAX_EVENTS_PAGE = 200
+
+
+def parse_time(raw: Any) -> dt.datetime | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            value = None
+        if value is not None:
+            return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    raise InvalidValue("invalid_datetime", "time must be an ISO 8601 date and time")
+
+
+@router.get("/profiles/{profile_id}/events", summary="A profile's activity list, newest first")
+def list_events(request: HttpRequest, profile_id: str):
+    require(request, "profiles:read")
+    pid = _profile_id(profile_id)
+    if not Profile.objects.filter(id=pid).exists():
+        raise ApiError(404, "not_found", "no profile has this id")
+    query = Event.objects.filter(profile_id=pid)
+    if request.GET.get("type"):
+        query = query.filter(type=request.GET["type"])
+    try:
+        limit = int(request.GET.get("limit", 50))
+        cursor = int(request.GET["cursor"]) if request.GET.get("cursor") else None
+        if not 1 <= limit <= MAX_EVENTS_PAGE:
+            raise ValueError
+    except ValueError:
+        raise ApiError(422, "invalid_filter", f"limit is 1-{MAX_EVENTS_PAGE}; cursor is the nextCursor of a previous page") from None
+    if cursor is not None:
+        query = query.filter(id__lt=cursor)
+    events = list(query.order_by("-id")[: limit + 1])
+    next_cursor = str(events[limit - 1].id) if len(events) > limit else None
+    return json_response({"items": [event_json(e) for e in events[:limit]], "nextCursor": next_cursor})
+
+
+@router.post("/profiles/{profile_id}/events", summary="Add an event to a profile by hand")
+@idempotent
+def add_event(request: HttpRequest, profile_id: str):
+    principal = require(request, "events:write")
+    pid = _profile_id(profile_id)
+    data = read_json(request)
+    if not isinstance(data, dict):
+        raise ApiError(422, "validation_failed", "send {type, params, time?}")
+    try:
+        time = parse_time(data.get("time"))
+    except InvalidValue as exc:
+        raise ProfileWriteRejected([FieldError("time", exc.code, exc.message, data.get("time"))]) from None
+    try:
+        event = do_add_event(pid, data.get("type"), data.get("params"), time, change_context(request, principal))
+    except Profile.DoesNotExist:
+        raise ApiError(404, "not_found", "no profile has this id") from None
+    return json_response(event_json(Event.objects.get(id=event.id)), status=201)
+
+
+def _tracked_event(data: Any, ctx) -> tuple[NewEvent | None, list[FieldError], Any]:
+    if not isinstance(data, dict):
+        return None, [FieldError("", "invalid_type", "an event is an object", data)], None
+    profile = data.get("profile")
+    if not isinstance(profile, dict):
+        return None, [FieldError("profile", "required", "name the profile: {id} or {email} or {customId}", profile)], None
+    identity, errors = identity_of({k: v for k, v in profile.items() if k in ("id", "email", "customId")})
+    if identity is None and not errors:
+        errors = [FieldError("profile", "required", "name the profile: {id} or {email} or {customId}", profile)]
+    errors += check_event(data.get("type"), data.get("params"))
+    try:
+        time = parse_time(data.get("time"))
+    except InvalidValue as exc:
+        errors.append(FieldError("time", exc.code, exc.message, data.get("time")))
+        time = None
+    if errors:
+        return None, errors, None
+    event = NewEvent(profile_id=None, type=data["type"], time=time or timezone.now(), source=ctx.source,
+                     actor=ctx.actor, params=data.get("params") or {}, request_id=ctx.request_id)
+    return event, [], identity
+
+
+def _track(items: list, ctx) -> list[dict]:
+    """Record tracked events; an event naming an unknown profile is rejected, the others go on."""
+    prepared = [_tracked_event(item, ctx) for item in items]
+    by_kind: dict[str, set] = {}
+    for event, errors, identity in prepared:
+        if event is not None:
+            by_kind.setdefault(identity.kind, set()).add(identity.value)
+    columns = {"id": "id", "email": "email", "customId": "custom_id"}
+    owners = {}
+    for kind, values in by_kind.items():
+        for value, pid in Profile.objects.filter(**{f"{columns[kind]}__in": values}).values_list(columns[kind], "id"):
+            owners[(kind, value)] = pid
+    results, events = [], []
+    for index, (event, errors, identity) in enumerate(prepared):
+        if event is not None:
+            event.profile_id = owners.get((identity.kind, identity.value))
+            if event.profile_id is None:
+                errors = [FieldError(f"profile.{identity.kind}", "not_found", "no profile matches", str(identity.value))]
+            else:
+                events.append(event)
+        results.append({"index": index, "status": "rejected" if errors else "accepted", "errors": [e.as_dict() for e in errors], "_event": event if not errors else None})
+    with transaction.atomic():
+        record_events(events)
+    for result in results:
+        event = result.pop("_event")
+        result["id"] = event.id if event else None
+    return results
+
+
+@router.post("/events", summary="Track an event of a profile")
+@idempotent
+def track_event(request: HttpRequest):
+    principal = require(request, "events:write")
+    result = _track([read_json(request)], change_context(request, principal))[0]
+    if result["status"] == "rejected":
+        status = 404 if result["errors"][0]["code"] == "not_found" else 422
+        code = "not_found" if status == 404 else "validation_failed"
+        raise ApiError(status, code, "; ".join(f"{e['field']}: {e['message']}" for e in result["errors"]),
+                       [FieldError(**e) for e in result["errors"]])
+    return json_response(event_json(Event.objects.get(id=result["id"])), status=201)
+
+
+@router.post("/events/batch", summary="Track up to 1000 events")
+@idempotent
+def track_events(request: HttpRequest):
+    principal = require(request, "events:write")
+    data = read_json(request)
+    if not isinstance(data, list):
+        raise ApiError(422, "validation_failed", "the body must be a JSON array of events")
+    if len(data) > MAX_EVENTS_BATCH:
+        raise ApiError(422, "batch_too_large", f"a batch holds at most {MAX_EVENTS_BATCH} events, this one {len(data)}")
+    return json_response({"results": _track(data, change_context(request, principal))})
+
+

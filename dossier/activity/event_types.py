@@ -1,0 +1,20 @@
+"""Event types, sources and the rules for custom event type names (SPEC §3)."""
+
+import re
+
+PROFILE_CREATED = "profile.created"
+PROFILE_UPDATED = "profile.updated"
+FORM_SUBMIT = "form.submit"
+
+CHANGE_EVENT_TYPES = (PROFILE_CREATED, PROFILE_UPDATED)
+
+SOURCE_UI = "ui"
+SOURCE_API = "api"
+SOURCE_BATCH = "batch"
+SOURCE_IMPORT = "import"
+SOURCE_FORM = "form"
+SOURCE_WORKFLOW = "workflow"
+SOURCE_UNDO = "undo"
+SOURCES = (SOURCE_UI, SOURCE_API, SOURCE_BATCH, SOURCE_IMPORT, SOURCE_FORM, SOURCE_WORKFLOW, SOURCE_UNDO)
+
+EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9._-]{2,64}$")

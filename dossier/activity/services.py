@@ -1,0 +1,50 @@
+"""Writing events: the one place that inserts into the activity list.
+
+Events are inserted set-wise with ids allocated up front, so a bulk write of 10,000 profile
+changes is a handful of statements and every event's id is known before commit (workflow
+triggers and `causedBy` need it).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+
+from dossier.activity.models import Event
+from dossier.core.bulk import allocate_ids, insert_rows
+
+
+@dataclass
+class NewEvent:
+    profile_id: Any
+    type: str
+    time: dt.datetime
+    source: str
+    actor: str
+    params: dict = field(default_factory=dict)
+    job_id: Any = None
+    caused_by_id: int | None = None
+    request_id: str = ""
+    id: int | None = None
+
+
+EVENT_COLUMNS = ("id", "profile_id", "type", "time", "source", "actor", "job_id", "caused_by_id", "request_id", "params")
+
+
+def record_events(events: list[NewEvent]) -> list[NewEvent]:
+    """Insert events in the caller's transaction; fill in their ids; queue workflow triggers."""
+    if not events:
+        return events
+    ids = allocate_ids(Event, len(events))
+    for event, event_id in zip(events, ids):
+        event.id = event_id
+    insert_rows(Event, EVENT_COLUMNS, ([getattr(e, c) for c in EVENT_COLUMNS] for e in events))
+    from dossier.workflows.dispatch import queue_triggers
+
+    queue_triggers(events)
+    return events
+
+
+def vendor() -> str:
+    return connection.vendor

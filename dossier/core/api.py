@@ -1,0 +1,201 @@
+"""The JSON API's frame: authentication, scopes, the error envelope and idempotency (SPEC §4)."""
+
+import functools
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from django.core.exceptions import RequestDataTooBig
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from dossier.accounts.models import ROLE_SCOPES, ApiKey, hash_key, role_of
+from dossier.core.models import IdempotencyRecord
+from dossier.profiles.errors import FieldError, ProfileWriteRejected
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: an API key or a logged-in user, with what they may do."""
+
+    kind: str  # apikey or user
+    name: str
+    scopes: frozenset[str]
+    user: Any = None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    def may(self, scope: str) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
+
+
+class ApiKeyAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
+        key = ApiKey.objects.filter(key_hash=hash_key(token), revoked_at__isnull=True).only("name", "scopes").first()
+        if key is None:
+            return None
+        return Principal("apikey", key.name, frozenset(key.scopes))
+
+
+class SessionPrincipalAuth(APIKeyCookie):
+    """The browser's login session; CSRF-checked on unsafe methods by APIKeyCookie."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Principal | None:
+        role = role_of(request.user)
+        if role is None:
+            return None
+        return Principal("user", request.user.get_username(), ROLE_SCOPES[role], request.user)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: list[FieldError] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or []
+
+
+def json_response(data: Any, status: int = 200, headers: dict | None = None) -> JsonResponse:
+    return JsonResponse(data, status=status, encoder=DjangoJSONEncoder, safe=False, headers=headers,
+                        json_dumps_params={"ensure_ascii": False})
+
+
+def error_response(status: int, code: str, message: str, details: list | None = None) -> JsonResponse:
+    body = {"error": {"code": code, "message": message,
+                      "details": [d.as_dict() if isinstance(d, FieldError) else d for d in details or []]}}
+    return json_response(body, status=status)
+
+
+def require(request: HttpRequest, scope: str) -> Principal:
+    principal: Principal = request.auth
+    if not principal.may(scope):
+        raise ApiError(403, "forbidden", f"this requires the '{scope}' scope")
+    return principal
+
+
+api = NinjaAPI(
+    title="Dossier API",
+    version="1",
+    description="Customer profiles, their activity, imports, batch edits, forms and workflows.",
+    urls_namespace="api",
+    docs_url="/docs",
+    auth=[ApiKeyAuth(), SessionPrincipalAuth()],
+)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request, exc: ApiError):
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+@api.exception_handler(ProfileWriteRejected)
+def _rejected(request, exc: ProfileWriteRejected):
+    codes = {409: "conflict", 412: "precondition_failed", 404: "not_found"}
+    message = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+    return error_response(exc.status, codes.get(exc.status, "validation_failed"), message, exc.errors)
+
+
+@api.exception_handler(ValidationError)
+def _validation(request, exc: ValidationError):
+    details = []
+    for error in exc.errors:
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+        details.append({"field": ".".join(loc), "code": error.get("type", "invalid"), "message": error.get("msg", ""), "value": None})
+    return error_response(422, "validation_failed", "the request does not match the expected shape", details)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return error_response(404, "not_found", "no such resource")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    return error_response(413, "body_too_large", "the request body is larger than 1 MB")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return error_response(401, "unauthenticated", "send Authorization: Bearer <API key>, or log in")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return error_response(exc.status_code, "error", str(exc))
+
+
+def read_json(request: HttpRequest) -> Any:
+    """The request body as JSON; a 413 past the size limit, a 400 when malformed."""
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise ApiError(413, "body_too_large", "the request body is larger than 1 MB") from None
+    try:
+        return json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+
+
+def idempotent(view: Callable) -> Callable:
+    """Honour `Idempotency-Key` (SPEC §4): a repeat with the same body gets the first response back."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            return view(request, *args, **kwargs)
+        if len(key) > 255:
+            raise ApiError(422, "invalid_idempotency_key", "Idempotency-Key is at most 255 characters")
+        principal: Principal = request.auth
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            raise ApiError(413, "body_too_large", "the request body is larger than 1 MB") from None
+        body_hash = hashlib.sha256(request.path.encode() + b"\0" + body).hexdigest()
+        replay = _replay(principal, key, body_hash)
+        if replay is not None:
+            return replay
+        try:
+            # The key is claimed in the same transaction as the work: a concurrent repeat waits on
+            # the unique key, then replays the committed response; a failed request frees the key.
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(principal=principal.actor, key=key, path=request.path,
+                                                          body_hash=body_hash, status=0, response=b"")
+                response = view(request, *args, **kwargs)
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)
+                    return response
+                record.status = response.status_code
+                record.response = response.content
+                record.save(update_fields=["status", "response"])
+        except IntegrityError:
+            replay = _replay(principal, key, body_hash)
+            if replay is None:
+                raise
+            return replay
+        return response
+
+    return wrapper
+
+
+def _replay(principal: Principal, key: str, body_hash: str) -> HttpResponse | None:
+    record = IdempotencyRecord.objects.filter(principal=principal.actor, key=key).first()
+    if record is None:
+        return None
+    if record.body_hash != body_hash:
+        raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with another request body")
+    return HttpResponse(bytes(record.response), status=record.status, content_type="application/json",
+                        headers={"Idempotent-Replayed": "true"})

@@ -1,0 +1,5 @@
+"""REST endpoints of the forms app."""
+
+from ninja import Router
+
+router = Router(tags=["forms"])

@@ -1,0 +1,3 @@
+"""Browser pages of the forms app."""
+
+urlpatterns: list = []

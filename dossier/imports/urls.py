@@ -1,0 +1,3 @@
+"""Browser pages of the imports app."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""REST endpoints of the jobs app."""
+
+from ninja import Router
+
+router = Router(tags=["jobs"])

@@ -1,0 +1,190 @@
+"""The standard profile fields: API name, column, section and the rule that normalizes a value.
+
+Every door (API, card, batch edit, import, form, workflow) passes raw values through these same
+normalizers, so a value means the same whichever way it came in.
+"""
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import phonenumbers
+from django.conf import settings
+from email_validator import EmailNotValidError, validate_email
+
+from dossier.profiles.errors import InvalidValue
+
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+ISO_COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"AQ", "BV", "GS", "HM", "PN", "TF", "UM"}
+SEX_NAMES = {"NOT_SPECIFIED": 0, "MALE": 1, "FEMALE": 2}
+ANONYMOUS_TYPES = ("anonymous", "recognized")
+AGREEMENT_CHANNELS = {"email": "agreement_email", "sms": "agreement_sms", "push": "agreement_push", "webPush": "agreement_web_push"}
+TRUE_WORDS = {"true", "1", "yes", "y", "on", "t"}
+FALSE_WORDS = {"false", "0", "no", "n", "off", "f"}
+
+
+def _text(value: Any, max_length: int = 255) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise InvalidValue("invalid_type", "must be a string")
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    if CONTROL_CHARS.search(text) or "\n" in text or "\r" in text or "\t" in text:
+        raise InvalidValue("control_characters", "must not contain control characters")
+    if len(text) > max_length:
+        raise InvalidValue("too_long", f"must be at most {max_length} characters")
+    return text
+
+
+def normalize_text(value: Any) -> str | None:
+    text = _text(value)
+    return text or None
+
+
+def normalize_email(value: Any) -> str | None:
+    text = _text(value, 254)
+    if not text:
+        return None
+    try:
+        result = validate_email(text, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise InvalidValue("invalid_email", f"is not a valid email address: {exc}") from None
+    return result.normalized.lower()
+
+
+def normalize_custom_id(value: Any) -> str | None:
+    text = _text(value, 128)
+    return text or None
+
+
+def normalize_phone(value: Any) -> str | None:
+    text = _text(value, 32)
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, settings.DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_possible_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not re.fullmatch(r"[0-9+() .\-/]{3,32}", text):
+        raise InvalidValue("invalid_phone", "is not a phone number")
+    return text
+
+
+def normalize_country(value: Any) -> str | None:
+    text = _text(value, 2).upper()
+    if not text:
+        return None
+    if text not in ISO_COUNTRIES:
+        raise InvalidValue("invalid_country", "must be an ISO 3166-1 alpha-2 country code")
+    return text
+
+
+def normalize_birth_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        date = value
+    else:
+        text = _text(value, 10)
+        if not text:
+            return None
+        try:
+            date = dt.date.fromisoformat(text)
+        except ValueError:
+            raise InvalidValue("invalid_date", "must be a date as YYYY-MM-DD") from None
+        if len(text) != 10:
+            raise InvalidValue("invalid_date", "must be a date as YYYY-MM-DD")
+    if date <= dt.date(1900, 1, 1):
+        raise InvalidValue("out_of_range", "must be after 1900-01-01")
+    if date > dt.date.today():
+        raise InvalidValue("out_of_range", "must not be in the future")
+    return date
+
+
+def normalize_sex(value: Any) -> int | None:
+    if isinstance(value, bool):
+        raise InvalidValue("invalid_choice", "must be 0, 1, 2, NOT_SPECIFIED, MALE or FEMALE")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if text.upper() in SEX_NAMES:
+            return SEX_NAMES[text.upper()]
+        if text in {"0", "1", "2"}:
+            return int(text)
+    elif isinstance(value, int) and value in (0, 1, 2):
+        return value
+    raise InvalidValue("invalid_choice", "must be 0, 1, 2, NOT_SPECIFIED, MALE or FEMALE")
+
+
+def normalize_anonymous_type(value: Any) -> str:
+    text = _text(value, 16).lower()
+    if text not in ANONYMOUS_TYPES:
+        raise InvalidValue("invalid_choice", "must be anonymous or recognized")
+    return text
+
+
+def normalize_avatar_url(value: Any) -> str | None:
+    text = _text(value, 2048)
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in text:
+        raise InvalidValue("invalid_url", "must be an absolute http(s) URL")
+    return text
+
+
+def normalize_boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in TRUE_WORDS:
+            return True
+        if lowered in FALSE_WORDS:
+            return False
+    raise InvalidValue("invalid_boolean", "must be true or false")
+
+
+@dataclass(frozen=True)
+class StandardField:
+    name: str
+    column: str
+    label: str
+    section: str
+    input_type: str
+    normalize: Callable[[Any], Any]
+    clearable: bool = True
+
+
+STANDARD_FIELDS: tuple[StandardField, ...] = (
+    StandardField("firstName", "first_name", "First name", "profile", "text", normalize_text),
+    StandardField("lastName", "last_name", "Last name", "profile", "text", normalize_text),
+    StandardField("displayName", "display_name", "Display name", "profile", "text", normalize_text),
+    StandardField("city", "city", "City", "profile", "text", normalize_text),
+    StandardField("province", "province", "Province", "profile", "text", normalize_text),
+    StandardField("zipCode", "zip_code", "Zip code", "profile", "text", normalize_text),
+    StandardField("address", "address", "Address", "profile", "text", normalize_text),
+    StandardField("countryCode", "country_code", "Country", "profile", "country", normalize_country),
+    StandardField("birthDate", "birth_date", "Birth date", "profile", "date", normalize_birth_date),
+    StandardField("email", "email", "Email", "contact", "email", normalize_email),
+    StandardField("phone", "phone", "Phone", "contact", "tel", normalize_phone),
+    StandardField("customId", "custom_id", "Custom ID", "contact", "text", normalize_custom_id),
+    StandardField("anonymousType", "anonymous_type", "Anonymous type", "other", "anonymous_type", normalize_anonymous_type, clearable=False),
+    StandardField("avatarUrl", "avatar_url", "Avatar URL", "other", "url", normalize_avatar_url),
+    StandardField("sex", "sex", "Sex", "other", "sex", normalize_sex),
+)
+FIELDS_BY_NAME = {f.name: f for f in STANDARD_FIELDS}
+FIELDS_BY_COLUMN = {f.column: f for f in STANDARD_FIELDS}
+IDENTIFIER_FIELDS = ("id", "email", "customId", "phone")
+RESERVED_NAMES = frozenset(
+    {f.name for f in STANDARD_FIELDS}
+    | {f.column for f in STANDARD_FIELDS}
+    | {"id", "tags", "agreements", "company", "companyId", "attributes", "version", "createdAt", "updatedAt",
+       "addTags", "removeTags", "created_at", "updated_at", "company_id"}
+)

@@ -1,0 +1,106 @@
+"""Profiles, the companies they belong to, their tags and the custom attribute registry.
+
+Rows here are written only by `dossier.profiles.changes` (the one change path); nothing else calls
+`save()` on a Profile or touches its tags.
+"""
+
+import uuid
+
+from django.db import models
+
+
+class Company(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255)
+    domain = models.CharField(max_length=255, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Profile(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.CharField(max_length=254, null=True, unique=True)
+    custom_id = models.CharField(max_length=128, null=True, unique=True)
+    phone = models.CharField(max_length=32, null=True, db_index=True)
+    first_name = models.CharField(max_length=255, null=True)
+    last_name = models.CharField(max_length=255, null=True)
+    display_name = models.CharField(max_length=255, null=True)
+    city = models.CharField(max_length=255, null=True)
+    province = models.CharField(max_length=255, null=True)
+    zip_code = models.CharField(max_length=255, null=True)
+    address = models.CharField(max_length=255, null=True)
+    country_code = models.CharField(max_length=2, null=True)
+    birth_date = models.DateField(null=True)
+    sex = models.SmallIntegerField(null=True)
+    anonymous_type = models.CharField(max_length=16, default="anonymous")
+    avatar_url = models.CharField(max_length=2048, null=True)
+    agreement_email = models.BooleanField(default=False)
+    agreement_sms = models.BooleanField(default=False)
+    agreement_push = models.BooleanField(default=False)
+    agreement_web_push = models.BooleanField(default=False)
+    company = models.ForeignKey(Company, null=True, on_delete=models.PROTECT, related_name="profiles")
+    attributes = models.JSONField(default=dict)
+    tags = models.ManyToManyField(Tag, through="ProfileTag", related_name="profiles")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["city"]),
+            models.Index(fields=["last_name"]),
+            models.Index(fields=["created_at", "id"]),
+            models.Index(fields=["updated_at", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.custom_id or str(self.id)
+
+
+class ProfileTag(models.Model):
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="profile_links")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["profile", "tag"], name="profile_tag_unique")]
+        indexes = [models.Index(fields=["tag", "profile"])]
+
+
+class AttributeDefinition(models.Model):
+    """The registry entry of a custom attribute (SPEC §2)."""
+
+    class Type(models.TextChoices):
+        TEXT = "text"
+        INTEGER = "integer"
+        NUMBER = "number"
+        BOOLEAN = "boolean"
+        DATE = "date"
+        DATETIME = "datetime"
+        LIST = "list"
+
+    name = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=255, blank=True, default="")
+    type = models.CharField(max_length=16, choices=Type.choices)
+    description = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,161 @@
+"""Use cases on profiles, one `do_*` function each; all writes go through `changes.apply_writes`."""
+
+import datetime as dt
+import uuid
+from typing import Any, Mapping, Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from dossier.activity import event_types
+from dossier.activity.models import Event
+from dossier.activity.services import NewEvent, record_events
+from dossier.profiles.attributes import AttributeRegistry
+from dossier.profiles.changes import ChangeContext, Identity, WriteItem, WriteResult, apply_writes
+from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
+from dossier.profiles.fields import normalize_custom_id, normalize_email, normalize_phone
+from dossier.profiles.models import Company, Profile
+from dossier.profiles.writes import ProfileWrite, parse_profile_json
+
+IDENTITY_NORMALIZERS = {"email": normalize_email, "customId": normalize_custom_id, "phone": normalize_phone}
+MAX_EVENT_PARAMS_BYTES = 64 * 1024
+
+
+def parse_identity(kind: str, raw: Any) -> Identity:
+    if kind == "id":
+        try:
+            return Identity("id", uuid.UUID(str(raw)))
+        except ValueError:
+            raise InvalidValue("invalid_id", "must be a profile id (UUID)") from None
+    value = IDENTITY_NORMALIZERS[kind](raw)
+    if value is None:
+        raise InvalidValue("required", "must not be empty")
+    return Identity(kind, value)
+
+
+def identity_of(data: Mapping[str, Any]) -> tuple[Identity | None, list[FieldError]]:
+    """The profile a JSON item names: id, email, customId or, only when none of those, phone."""
+    for kind in ("id", "email", "customId", "phone"):
+        raw = data.get(kind)
+        if raw is None or raw == "":
+            continue
+        try:
+            return parse_identity(kind, raw), []
+        except InvalidValue as exc:
+            return None, [FieldError(kind, exc.code, exc.message, raw)]
+    return None, []
+
+
+def _single(item: WriteItem, ctx: ChangeContext, registry: AttributeRegistry) -> WriteResult:
+    result = apply_writes([item], ctx, registry=registry)[0]
+    if result.status in ("rejected", "skipped"):
+        raise ProfileWriteRejected(result.errors, status=result.http_status)
+    return result
+
+
+def do_create_profile(data: Mapping[str, Any], ctx: ChangeContext) -> WriteResult:
+    registry = AttributeRegistry.load()
+    write, errors = parse_profile_json({k: v for k, v in data.items() if k != "id"}, registry)
+    if errors:
+        raise ProfileWriteRejected(errors)
+    return _single(WriteItem(0, None, write, create=True), ctx, registry)
+
+
+def do_update_profile(profile_id: Any, data: Mapping[str, Any], ctx: ChangeContext,
+                      expected_version: int | None = None) -> WriteResult:
+    registry = AttributeRegistry.load()
+    write, errors = parse_profile_json(data, registry)
+    if errors:
+        raise ProfileWriteRejected(errors)
+    return do_apply_write(profile_id, write, ctx, registry=registry, expected_version=expected_version)
+
+
+def do_apply_write(profile_id: Any, write: ProfileWrite, ctx: ChangeContext, *, registry: AttributeRegistry,
+                   expected_version: int | None = None) -> WriteResult:
+    item = WriteItem(0, Identity("id", profile_id), write, create=False, expected_version=expected_version)
+    return _single(item, ctx, registry)
+
+
+def do_upsert_profiles(items: Sequence[Any], ctx: ChangeContext) -> list[WriteResult]:
+    """Batch add or update (SPEC §4): per-item results in input order; a bad item blocks nothing."""
+    registry = AttributeRegistry.load()
+    write_items = []
+    seen: dict[tuple[str, Any], int] = {}
+    for index, data in enumerate(items):
+        if not isinstance(data, dict):
+            error = FieldError("", "invalid_type", "each item must be a profile object", data)
+            write_items.append(WriteItem(index, None, ProfileWrite(), errors=[error]))
+            continue
+        identity, errors = identity_of(data)
+        body = {k: v for k, v in data.items() if k != "id"}
+        write, more = parse_profile_json(body, registry)
+        errors += more
+        if identity is None and not errors:
+            errors.append(FieldError("", "required", "name the profile by id, email, customId or phone", None))
+        for key in _identifier_keys(identity, write):
+            if key in seen:
+                errors.append(FieldError(key[0], "duplicate", f"the same identifier is used by item {seen[key]} of this batch", key[1]))
+            else:
+                seen[key] = index
+        write_items.append(WriteItem(index, identity, write, create=identity is None or identity.kind != "id", errors=errors))
+    return apply_writes(write_items, ctx, registry=registry)
+
+
+def _identifier_keys(identity: Identity | None, write: ProfileWrite) -> set[tuple[str, Any]]:
+    keys = set()
+    if identity is not None:
+        keys.add((identity.kind, identity.value))
+    if write.columns.get("email"):
+        keys.add(("email", write.columns["email"]))
+    if write.columns.get("custom_id"):
+        keys.add(("customId", write.columns["custom_id"]))
+    return keys
+
+
+def do_delete_profile(profile_id: Any) -> bool:
+    """Erase a profile and its activity list (the right to be forgotten)."""
+    with transaction.atomic():
+        Event.objects.filter(profile_id=profile_id).delete()
+        deleted, _ = Profile.objects.filter(id=profile_id).delete()
+    return bool(deleted)
+
+
+def do_add_event(profile_id: Any, type_: Any, params: Any, time: dt.datetime | None, ctx: ChangeContext) -> NewEvent:
+    errors = check_event(type_, params)
+    if errors:
+        raise ProfileWriteRejected(errors)
+    with transaction.atomic():
+        if not Profile.objects.filter(id=profile_id).exists():
+            raise Profile.DoesNotExist
+        event = NewEvent(profile_id=profile_id, type=type_, time=time or timezone.now(), source=ctx.source,
+                         actor=ctx.actor, params=params or {}, caused_by_id=ctx.caused_by_id, request_id=ctx.request_id)
+        record_events([event])
+    return event
+
+
+def check_event(type_: Any, params: Any) -> list[FieldError]:
+    """Rules of a hand-added or tracked event: a custom type name, params an object of bounded size."""
+    import json
+
+    errors = []
+    if not isinstance(type_, str) or not event_types.EVENT_TYPE_PATTERN.match(type_):
+        errors.append(FieldError("type", "invalid_type_name", "an event type is 2-64 letters, digits, '.', '_' or '-'", type_))
+    elif type_ in event_types.CHANGE_EVENT_TYPES:
+        errors.append(FieldError("type", "reserved", "profile.created and profile.updated are written by Dossier itself", type_))
+    if params is not None and not isinstance(params, dict):
+        errors.append(FieldError("params", "invalid_type", "params must be an object", params))
+    elif params and len(json.dumps(params)) > MAX_EVENT_PARAMS_BYTES:
+        errors.append(FieldError("params", "too_large", f"params must be at most {MAX_EVENT_PARAMS_BYTES} bytes as JSON", None))
+    return errors
+
+
+def do_delete_company(company: Company, ctx: ChangeContext) -> None:
+    """Unassign every profile through the change path, then delete the company."""
+    registry = AttributeRegistry.load()
+    profile_ids = list(Profile.objects.filter(company=company).values_list("id", flat=True))
+    with transaction.atomic():
+        for start in range(0, len(profile_ids), 1000):
+            chunk = profile_ids[start:start + 1000]
+            apply_writes([WriteItem(i, Identity("id", pid), ProfileWrite(company_id=None), create=False)
+                          for i, pid in enumerate(chunk)], ctx, registry=registry)
+        company.delete()

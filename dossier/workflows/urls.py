@@ -1,0 +1,3 @@
+"""Browser pages of the workflows app."""
+
+urlpatterns: list = []
