@@ -35,9 +35,16 @@ class Job(models.Model):
     summary = models.JSONField(default=dict)
     errors = models.JSONField(default=list)
     undoes = models.ForeignKey("self", null=True, on_delete=models.SET_NULL, related_name="undone_by")
+    # Engine bookkeeping: where the next chunk starts (committed with each chunk's data), whether a
+    # cancel was asked for, and which worker holds the job and when it last showed life.
+    state = models.JSONField(default=dict)
+    cancel_requested = models.BooleanField(default=False)
+    lease_token = models.CharField(max_length=64, blank=True, default="")
+    heartbeat_at = models.DateTimeField(null=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.status})"

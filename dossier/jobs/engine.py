@@ -1,0 +1,133 @@
+"""Runs jobs in chunks that commit with their progress, so a killed worker loses nothing.
+
+A job kind provides `run_chunk(job) -> bool`: it processes the next chunk after `job.state`
+(its cursor), updates `job.state` and the counters, and returns True when nothing is left. The
+engine calls it inside a transaction that also saves the job, so the data a chunk wrote and the
+cursor that says it was written commit together: after a crash the job resumes at the first chunk
+that did not commit, and no change is doubled or lost.
+
+Jobs are started through django-tasks (`run_job`); `recover_stalled_jobs`, a duty of
+`dossier worker`, re-enqueues jobs whose worker stopped showing life or whose task row was lost.
+"""
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any, Protocol
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from dossier.jobs.models import Job
+
+logger = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60
+
+
+class JobKind(Protocol):
+    def run_chunk(self, job: Job) -> bool: ...
+
+
+KINDS: dict[str, JobKind] = {}
+
+
+def register_kind(kind: str, handler: JobKind) -> None:
+    KINDS[kind] = handler
+
+
+@task()
+def run_job(job_id: str) -> None:
+    run(job_id)
+
+
+def enqueue(job: Job) -> None:
+    """Queue the job's task in the caller's transaction (with the database backend the task row
+    commits with the job, so a job can never exist without a way to run)."""
+    run_job.enqueue(str(job.id))
+
+
+def run(job_id: Any, *, max_chunks: int | None = None) -> Job:
+    """Run a job to its end (or `max_chunks` chunks); safe to call twice for the same job."""
+    token = secrets.token_hex(8)
+    job = _claim(job_id, token)
+    if job is None:
+        return Job.objects.get(id=job_id)
+    handler = KINDS[job.kind]
+    chunks = 0
+    try:
+        while max_chunks is None or chunks < max_chunks:
+            chunks += 1
+            with transaction.atomic():
+                job = Job.objects.select_for_update().get(id=job_id)
+                if job.lease_token != token:
+                    logger.info("job %s was taken over by another worker", job_id)
+                    return job
+                if job.cancel_requested:
+                    _finish(job, Job.Status.CANCELLED)
+                    return job
+                done = handler.run_chunk(job)
+                job.heartbeat_at = timezone.now()
+                if done:
+                    _finish(job, Job.Status.SUCCEEDED)
+                else:
+                    job.save()
+            if done:
+                return job
+    except Exception as exc:  # the job fails with the reason recorded; the worker goes on
+        logger.exception("job %s failed", job_id)
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(id=job_id)
+            job.summary = {**job.summary, "error": f"{type(exc).__name__}: {exc}"[:2000]}
+            _finish(job, Job.Status.FAILED)
+    return job
+
+
+def _claim(job_id: Any, token: str) -> Job | None:
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(id=job_id).first()
+        if job is None or job.status not in (Job.Status.QUEUED, Job.Status.RUNNING):
+            return None
+        fresh = job.heartbeat_at and job.heartbeat_at > timezone.now() - timedelta(seconds=LEASE_SECONDS)
+        if job.status == Job.Status.RUNNING and fresh:
+            return None
+        job.status = Job.Status.RUNNING
+        job.started_at = job.started_at or timezone.now()
+        job.lease_token = token
+        job.heartbeat_at = timezone.now()
+        job.save()
+        return job
+
+
+def _finish(job: Job, status: str) -> None:
+    job.status = status
+    job.finished_at = timezone.now()
+    job.lease_token = ""
+    job.save()
+
+
+def request_cancel(job: Job) -> Job:
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(id=job.id)
+        if job.status == Job.Status.QUEUED:
+            _finish(job, Job.Status.CANCELLED)
+        elif job.status == Job.Status.RUNNING:
+            job.cancel_requested = True
+            job.save(update_fields=["cancel_requested"])
+    return job
+
+
+def recover_stalled_jobs() -> int:
+    """Re-enqueue running jobs whose lease ran out and queued jobs that waited too long."""
+    now = timezone.now()
+    stalled = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=now - timedelta(seconds=LEASE_SECONDS))
+    waiting = Job.objects.filter(status=Job.Status.QUEUED, created_at__lt=now - timedelta(seconds=LEASE_SECONDS))
+    count = 0
+    for job in list(stalled) + list(waiting):
+        with transaction.atomic():
+            enqueue(job)
+        count += 1
+    return count
+
+
