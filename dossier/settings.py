@@ -49,7 +49,7 @@ WSGI_APPLICATION = "dossier.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [],  # each app keeps templates/<app>/; base.html lives in dossier/core/templates
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
