@@ -75,7 +75,7 @@ def _database() -> dict:
     # queue instead of failing with "database is locked".
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "dossier.sqlite3",
+        "NAME": env_str("DOSSIER_SQLITE_PATH") or DATA_DIR / "dossier.sqlite3",
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,

@@ -1,0 +1,1 @@
+"""Benchmark scenarios, one module per feature; importing a module registers its scenarios."""
