@@ -179,3 +179,11 @@ def test_tags_and_company_endpoints_write_through_the_change_path(api):
     assert api.delete(f"/companies/{company['id']}").status_code == 204
     assert api.get(f"/profiles/{profile['id']}").json()["company"] is None
     assert api.get("/tags").json() == {"items": []}
+
+
+def test_openapi_docs_are_served_without_a_cdn(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    assert b"cdn." not in page.content
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/profiles/batch" in schema["paths"]
