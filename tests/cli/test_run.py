@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +24,9 @@ def test_run_serves_the_app_with_a_worker_and_stops_cleanly_on_ctrl_c(tmp_path: 
     env.update(DOSSIER_DATA_DIR=str(tmp_path), DOSSIER_PORT=str(port), DOSSIER_WEB_WORKERS="1")
     process = subprocess.Popen([sys.executable, "-m", "dossier.cli", "run", "--no-demo"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 60
         health = None
@@ -38,9 +42,13 @@ def test_run_serves_the_app_with_a_worker_and_stops_cleanly_on_ctrl_c(tmp_path: 
         assert "default-src 'self'" in login_page.headers["Content-Security-Policy"]
         assert login_page.headers["X-Frame-Options"] == "DENY"
         password = (tmp_path / "admin-password").read_text().strip()
+        while time.monotonic() < deadline and not any("Starting worker" in line for line in lines):
+            time.sleep(0.2)
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
+        process.wait(timeout=30)
+        reader.join(timeout=10)
+    output = "".join(lines)
 
     assert process.returncode == 0, output
     assert f"Dossier is running at http://127.0.0.1:{port}/" in output

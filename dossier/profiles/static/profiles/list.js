@@ -1,0 +1,323 @@
+// The profile list: the exact match count, row selection, the Edit pop-up and the batch-edit job.
+//
+// The page does not count its matches: the figure is fetched from /profiles/count/ in a request
+// of its own, so the list never waits for it.
+//
+// Apply posts {selection, changes, dryRun} to /api/v1/profiles/batch-edit with the login session
+// and the CSRF token, then polls /api/v1/jobs/{id} until the job ends and reloads the list with
+// ?edited=ID so the page reports the outcome. Every text is set with textContent, never as markup.
+(function () {
+  "use strict";
+
+  const countBox = document.getElementById("match-count");
+  if (countBox && countBox.dataset.countUrl) {
+    fetch(countBox.dataset.countUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((answer) => {
+        if (!answer) return;
+        countBox.textContent = answer.count + " matching";
+        const matching = document.getElementById("select-matching");
+        if (matching) matching.textContent = "Select all " + answer.count + " matching";
+      })
+      .catch(() => {});  // the Count matching profiles link stays
+  }
+  if (!document.getElementById("editor-config")) return;
+
+  const config = JSON.parse(document.getElementById("editor-config").textContent);
+  const dialog = document.getElementById("edit-dialog");
+  const form = document.getElementById("edit-form");
+  const rowsBox = document.getElementById("edit-rows");
+  const errorsBox = document.getElementById("edit-errors");
+  const progressBox = document.getElementById("edit-progress");
+  const progress = document.getElementById("job-progress");
+  const jobStatus = document.getElementById("job-status");
+  const applyButton = document.getElementById("edit-apply");
+  const editButton = document.getElementById("edit-button");
+  const clearButton = document.getElementById("clear-selection");
+  const matchingButton = document.getElementById("select-matching");
+  const countText = document.getElementById("selection-count");
+  const pageBox = document.getElementById("select-page");
+  const rowBoxes = Array.from(document.querySelectorAll(".row-select"));
+  const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const FINISHED = ["succeeded", "failed", "cancelled"];
+  const NEW_ATTRIBUTE = "__new__";
+  const NEW_TYPES = ["text", "integer", "number", "boolean", "date", "datetime", "list"];
+
+  let allMatching = false;
+  let rowNumber = 0;
+
+  // --- selection -----------------------------------------------------------------------------
+
+  function selectedIds() {
+    return rowBoxes.filter((box) => box.checked).map((box) => box.value);
+  }
+
+  function refresh() {
+    const count = selectedIds().length;
+    pageBox.checked = rowBoxes.length > 0 && count === rowBoxes.length;
+    pageBox.indeterminate = count > 0 && count < rowBoxes.length;
+    const anything = allMatching || count > 0;
+    editButton.hidden = !anything;
+    clearButton.hidden = !anything;
+    matchingButton.hidden = allMatching || !pageBox.checked || !morePagesMatch();
+    if (allMatching) {
+      countText.textContent = "All matching profiles are selected.";
+    } else {
+      countText.textContent = count ? count + (count === 1 ? " profile selected." : " profiles selected.")
+        : "Tick profiles to edit them together.";
+    }
+  }
+
+  function morePagesMatch() {
+    return document.querySelector(".pager a") !== null;
+  }
+
+  rowBoxes.forEach((box) => box.addEventListener("change", () => {
+    allMatching = false;
+    refresh();
+  }));
+  pageBox.addEventListener("change", () => {
+    rowBoxes.forEach((box) => { box.checked = pageBox.checked; });
+    allMatching = false;
+    refresh();
+  });
+  matchingButton.addEventListener("click", () => {
+    allMatching = true;
+    rowBoxes.forEach((box) => { box.checked = true; });
+    refresh();
+  });
+  clearButton.addEventListener("click", () => {
+    allMatching = false;
+    rowBoxes.forEach((box) => { box.checked = false; });
+    refresh();
+  });
+
+  function selection() {
+    return allMatching ? { filter: config.filter } : { ids: selectedIds() };
+  }
+
+  // --- the pop-up's attribute rows ------------------------------------------------------------
+
+  function element(tag, properties, children) {
+    const node = document.createElement(tag);
+    Object.assign(node, properties || {});
+    (children || []).forEach((child) => node.append(child));
+    return node;
+  }
+
+  function labelled(id, text, control) {
+    return element("div", { className: "field" }, [element("label", { htmlFor: id, textContent: text }), control]);
+  }
+
+  function attributeSelect(id) {
+    const select = element("select", { id: id, className: "row-attribute" });
+    select.append(element("option", { value: "", textContent: "(choose an attribute)" }));
+    const groups = { standard: element("optgroup", { label: "Standard fields" }),
+                     custom: element("optgroup", { label: "Custom attributes" }) };
+    config.attributes.forEach((attribute) => {
+      groups[attribute.group].append(element("option", { value: attribute.path, textContent: attribute.label }));
+    });
+    groups.custom.append(element("option", { value: NEW_ATTRIBUTE, textContent: "New custom attribute…" }));
+    select.append(groups.standard, groups.custom);
+    return select;
+  }
+
+  function choices(id, pairs) {
+    const select = element("select", { id: id });
+    pairs.forEach(([value, text]) => select.append(element("option", { value: value, textContent: text })));
+    return select;
+  }
+
+  // The Value input fits the attribute's type: a date picker, a 0/1/2 choice, a number...
+  function valueInput(id, type) {
+    switch (type) {
+      case "sex": return choices(id, config.sexChoices);
+      case "anonymous_type": return choices(id, config.anonymousTypes.map((t) => [t, t]));
+      case "boolean": return choices(id, [["true", "true"], ["false", "false"]]);
+      case "date": return element("input", { id: id, type: "date" });
+      case "datetime": return element("input", { id: id, type: "datetime-local", step: 1 });
+      case "integer": return element("input", { id: id, type: "number", step: 1 });
+      case "number": return element("input", { id: id, type: "number", step: "any" });
+      case "email": case "tel": case "url": return element("input", { id: id, type: type });
+      case "country": return element("input", { id: id, maxLength: 2, placeholder: "PL" });
+      case "list": return element("input", { id: id, placeholder: "items separated by ;" });
+      default: return element("input", { id: id });
+    }
+  }
+
+  function addRow() {
+    rowNumber += 1;
+    const n = rowNumber;
+    const row = element("div", { className: "edit-row" });
+    const select = attributeSelect("edit-attribute-" + n);
+    const newName = element("input", { id: "edit-new-name-" + n, autocomplete: "off" });
+    const newType = choices("edit-new-type-" + n, NEW_TYPES.map((t) => [t, t]));
+    const newBox = element("div", { className: "new-attribute", hidden: true }, [
+      labelled(newName.id, "New attribute name", newName), labelled(newType.id, "New attribute type", newType)]);
+    const valueBox = element("div", { className: "row-value" });
+    const clearBox = element("input", { id: "edit-clear-" + n, type: "checkbox" });
+    const remove = element("button", { type: "button", className: "remove-row", textContent: "Remove" });
+    remove.setAttribute("aria-label", "Remove attribute row " + n);
+
+    function currentType() {
+      if (select.value === NEW_ATTRIBUTE) return newType.value;
+      const attribute = config.attributes.find((a) => a.path === select.value);
+      return attribute ? attribute.type : "text";
+    }
+    function renderValue() {
+      const input = valueInput("edit-value-" + n, currentType());
+      input.className = "row-input";
+      input.disabled = clearBox.checked || !select.value;
+      valueBox.replaceChildren(element("label", { htmlFor: input.id, textContent: "Value" }), input);
+    }
+    select.addEventListener("change", () => {
+      newBox.hidden = select.value !== NEW_ATTRIBUTE;
+      renderValue();
+    });
+    newType.addEventListener("change", renderValue);
+    clearBox.addEventListener("change", () => { valueBox.querySelector(".row-input").disabled = clearBox.checked || !select.value; });
+    remove.addEventListener("click", () => { row.remove(); });
+
+    row.append(labelled(select.id, "Select attribute", select), newBox, valueBox,
+      element("div", { className: "field checkbox" }, [clearBox, element("label", { htmlFor: clearBox.id, textContent: "Clear" })]),
+      remove);
+    row.readChange = () => {
+      let path = select.value;
+      if (!path) return { problem: "Row " + n + ": choose an attribute in Select attribute." };
+      let declare = null;
+      if (path === NEW_ATTRIBUTE) {
+        const name = newName.value.trim();
+        if (!name) return { problem: "Row " + n + ": name the new attribute." };
+        path = "attributes." + name;
+        declare = { name: name, type: newType.value, label: name };
+      }
+      if (clearBox.checked) return { path: path, clear: true, declare: declare };
+      const raw = valueBox.querySelector(".row-input").value.trim();
+      if (raw === "") return { problem: "Row " + n + ": enter a Value, or tick Clear to empty the attribute." };
+      return { path: path, value: typed(raw, currentType()), declare: declare };
+    };
+    rowsBox.append(row);
+    renderValue();
+    select.focus();
+  }
+
+  function typed(raw, type) {
+    if (type === "integer" || type === "sex") return Number.parseInt(raw, 10);
+    if (type === "number") return Number.parseFloat(raw);
+    if (type === "boolean") return raw === "true";
+    if (type === "list") return raw.split(";").map((s) => s.trim()).filter(Boolean);
+    return raw;
+  }
+
+  function tagList(id) {
+    return document.getElementById(id).value.split(",").map((t) => t.trim()).filter(Boolean);
+  }
+
+  function readChanges() {
+    const changes = { set: {}, clear: [], addTags: tagList("edit-add-tags"), removeTags: tagList("edit-remove-tags"), agreements: {} };
+    const problems = [];
+    const declarations = [];
+    rowsBox.querySelectorAll(".edit-row").forEach((row) => {
+      const change = row.readChange();
+      if (change.problem) { problems.push(change.problem); return; }
+      if (change.declare) declarations.push(change.declare);
+      if (change.clear) changes.clear.push(change.path);
+      else changes.set[change.path] = change.value;
+    });
+    form.querySelectorAll(".edit-agreement").forEach((select) => {
+      if (select.value) changes.agreements[select.dataset.channel] = select.value === "true";
+    });
+    const company = document.getElementById("edit-company").value;
+    if (company) changes.companyId = company === "none" ? null : company;
+    const empty = !Object.keys(changes.set).length && !changes.clear.length && !changes.addTags.length &&
+      !changes.removeTags.length && !Object.keys(changes.agreements).length && !("companyId" in changes);
+    if (empty && !problems.length) problems.push("Nothing to apply: add an attribute, tags, a subscription or a company.");
+    return { changes: changes, problems: problems, declarations: declarations };
+  }
+
+  // --- talking to the API ---------------------------------------------------------------------
+
+  function send(method, url, body) {
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  async function problemsOf(response) {
+    try {
+      const error = (await response.json()).error;
+      const details = (error.details || []).map((d) => (d.field ? d.field + ": " : "") + d.message);
+      return details.length ? details : [error.message];
+    } catch (_) {
+      return ["The server answered " + response.status + "."];
+    }
+  }
+
+  function showProblems(lines) {
+    errorsBox.replaceChildren(...lines.map((line) => element("p", { textContent: line })));
+  }
+
+  async function declare(attributes) {
+    for (const attribute of attributes) {
+      const response = await send("POST", "/api/v1/attributes", attribute);
+      if (!response.ok && response.status !== 409) throw await problemsOf(response);
+    }
+  }
+
+  function showJob(job) {
+    progress.max = Math.max(job.total || 0, 1);
+    progress.value = job.processed || 0;
+    const counts = (job.processed || 0) + " of " + (job.total || 0) + " profiles processed";
+    jobStatus.textContent = FINISHED.includes(job.status)
+      ? "Batch edit " + job.status + ": " + (job.succeeded || 0) + " succeeded, " + (job.failed || 0) + " failed."
+      : "Batch edit " + job.status + ": " + counts + "…";
+  }
+
+  async function follow(job) {
+    progressBox.hidden = false;
+    showJob(job);
+    while (!FINISHED.includes(job.status)) {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const response = await fetch("/api/v1/jobs/" + encodeURIComponent(job.id), { credentials: "same-origin", headers: { "Accept": "application/json" } });
+      if (!response.ok) throw await problemsOf(response);
+      job = await response.json();
+      showJob(job);
+    }
+    const url = new URL(window.location.href);
+    url.searchParams.set("edited", job.id);
+    window.location.assign(url.toString());
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showProblems([]);
+    const { changes, problems, declarations } = readChanges();
+    if (problems.length) { showProblems(problems); return; }
+    applyButton.disabled = true;
+    try {
+      await declare(declarations);
+      const response = await send("POST", "/api/v1/profiles/batch-edit", { selection: selection(), changes: changes, dryRun: false });
+      if (!response.ok) throw await problemsOf(response);
+      await follow(await response.json());
+    } catch (failure) {
+      showProblems(Array.isArray(failure) ? failure : ["The request failed: " + failure.message]);
+      applyButton.disabled = false;
+    }
+  });
+
+  // --- opening and closing ----------------------------------------------------------------------
+
+  editButton.addEventListener("click", () => {
+    const count = selectedIds().length;
+    document.getElementById("edit-scope").textContent = allMatching
+      ? "The changes apply to every profile matching the list's filters."
+      : "The changes apply to the " + count + (count === 1 ? " selected profile." : " selected profiles.");
+    dialog.showModal();
+  });
+  document.getElementById("add-row").addEventListener("click", addRow);
+  document.getElementById("edit-cancel").addEventListener("click", () => dialog.close());
+  refresh();
+})();

@@ -1,0 +1,432 @@
+"""Browser pages of profiles: the list (search, filters, keyset paging, batch Edit) and the card.
+
+Both pages read with a fixed number of queries whatever the data size: the list pages by keyset
+(`filters.page`) and never counts its matches itself (`profile_count` does, in a request of its
+own that list.js makes, or the page when asked with `count=exact`); the card reads one page
+of the activity list through the (profile, id) index. Every write goes through the profile
+services with `source: ui`; the list's Edit pop-up posts to the batch-edit API from list.js.
+"""
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseBadRequest, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from dossier.accounts.access import browser_page, may_edit
+from dossier.activity import event_types
+from dossier.activity.models import Event
+from dossier.jobs.models import Job
+from dossier.profiles.changes import ChangeContext, load_states
+from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
+from dossier.profiles.fields import STANDARD_FIELDS
+from dossier.profiles.filters import page, parse_filters
+from dossier.profiles.forms import (
+    ATTRIBUTES,
+    CARD_SECTIONS,
+    CHANNEL_LABELS,
+    SECTIONS_BY_KEY,
+    SUBSCRIPTIONS,
+    EventForm,
+    editor_config,
+    read_event_form,
+    section_fields,
+    show_submitted,
+    submitted_changes,
+)
+from dossier.profiles.models import AttributeDefinition, Company, Profile, ProfileTag, Tag
+from dossier.profiles.services import do_add_event, do_update_profile
+
+LIST_PAGE_SIZE = 50
+EVENTS_PAGE_SIZE = 25
+SUGGESTIONS_MAX = 500
+# Query parameters of the list page that are not filters of the profile list.
+PAGE_PARAMS = ("sort", "cursor", "count", "edited", "filter_field", "filter_value")
+# Filters the list's form has an input of their own for; the others are picked by field name.
+OWN_INPUTS = ("search", "tag", "company")
+SORT_CHOICES = (
+    ("-createdAt", "Newest first"), ("createdAt", "Oldest first"), ("-updatedAt", "Recently updated"),
+    ("lastName", "Last name A–Z"), ("-lastName", "Last name Z–A"), ("city", "City A–Z"), ("email", "Email A–Z"),
+)
+
+
+def ui_context(request) -> ChangeContext:
+    return ChangeContext(source=event_types.SOURCE_UI, actor=f"user:{request.user.get_username()}",
+                         request_id=getattr(request, "request_id", ""))
+
+
+def attribute_definitions() -> list[dict]:
+    return list(AttributeDefinition.objects.order_by("name").values("name", "label", "type"))
+
+
+def profile_name(first: str | None, last: str | None, display: str | None, email: str | None, custom_id: str | None) -> str:
+    full = " ".join(part for part in (first, last) if part)
+    return display or full or email or custom_id or "Anonymous profile"
+
+
+def filter_labels(definitions: list[dict]) -> dict[str, str]:
+    """Every filterable parameter of the list with its label, in the order the picker shows them."""
+    labels = {"search": "Search", "tag": "Tag", "company": "Company", "job": "Changed by job"}
+    labels.update({spec.name: spec.label for spec in STANDARD_FIELDS})
+    labels.update({f"agreements.{channel}": f"{label} agreement" for channel, label in CHANNEL_LABELS.items()})
+    labels.update({f"attributes.{d['name']}": d["label"] or d["name"] for d in definitions})
+    return labels
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+@dataclass
+class FilterChip:
+    label: str
+    value: str
+    remove_url: str
+
+
+@dataclass
+class ListRow:
+    id: uuid.UUID
+    name: str
+    email: str
+    phone: str
+    city: str
+    company: str
+    created_at: dt.datetime
+    tags: list[str] = field(default_factory=list)
+
+
+@browser_page()
+def profile_list(request):
+    canonical = _canonical_query(request.GET)
+    if canonical is not None:
+        return redirect(f"{request.path}?{canonical}" if canonical else request.path)
+    filters = {k: request.GET.getlist(k) for k in request.GET if k not in PAGE_PARAMS}
+    definitions = attribute_definitions()
+    labels = filter_labels(definitions)
+    query = parse_filters(filters)
+    errors = [f"{labels.get(e.field, e.field)}: {e.message}" for e in query.errors]
+    sort = request.GET.get("sort") or SORT_CHOICES[0][0]
+    rows, next_cursor, count = [], None, None
+    if not errors:
+        try:
+            profiles, next_cursor = page(query.queryset, sort=sort, limit=LIST_PAGE_SIZE, cursor=request.GET.get("cursor"))
+        except InvalidValue as exc:
+            errors.append(exc.message)
+        else:
+            rows = _list_rows(profiles)
+            if request.GET.get("count") == "exact":
+                count = query.queryset.order_by().count()
+    companies = list(Company.objects.order_by("name").values_list("id", "name")[:SUGGESTIONS_MAX])
+    context = {
+        "nav": "profiles",
+        "rows": rows,
+        "errors": errors,
+        "count": count,
+        "exact_count_url": _query_url(request.GET, set={"count": "exact"}),
+        "count_url": reverse("profile-count") + _query_url(request.GET, drop=PAGE_PARAMS),
+        "next_url": _query_url(request.GET, set={"cursor": next_cursor}, drop=("edited",)) if next_cursor else "",
+        "first_url": _query_url(request.GET, drop=("cursor", "edited")) if request.GET.get("cursor") else "",
+        "search": request.GET.get("search", ""),
+        "tag": request.GET.get("tag", ""),
+        "company": request.GET.get("company", ""),
+        "sort": sort,
+        "sort_choices": SORT_CHOICES,
+        "hidden_filters": _hidden_filters(filters),
+        "chips": _chips(request.GET, filters, labels, dict(companies)),
+        "filter_fields": [(k, v) for k, v in labels.items() if k not in (*OWN_INPUTS, "job")],
+        "companies": companies,
+        "channels": CHANNEL_LABELS.items(),
+        "tag_suggestions": Tag.objects.order_by("name").values_list("name", flat=True)[:SUGGESTIONS_MAX],
+        "can_edit": may_edit(request),
+        "editor": editor_config(definitions, {k: v if len(v) > 1 else v[0] for k, v in filters.items()}),
+        "job": _finished_job(request.GET.get("edited")),
+    }
+    return render(request, "profiles/list.html", context, status=422 if errors else 200)
+
+
+def _canonical_query(params: QueryDict) -> str | None:
+    """The query string without empty values, with the picked filter as `field=value`; None if
+    the request already has that shape (the filter form can submit blanks and the picker pair)."""
+    picked = params.get("filter_field", "")
+    if not picked and all(value != "" for _, values in params.lists() for value in values):
+        return None
+    clean = QueryDict(mutable=True)
+    for key, values in params.lists():
+        if key in ("filter_field", "filter_value"):
+            continue
+        for value in values:
+            if value != "":
+                clean.appendlist(key, value)
+    value = params.get("filter_value", "").strip()
+    if picked and value:
+        clean.appendlist(picked, value)
+        clean.pop("cursor", None)
+    return clean.urlencode()
+
+
+def _hidden_filters(filters: dict[str, list]) -> list[tuple[str, str]]:
+    """The active filters the form has no input for, so that submitting it keeps them."""
+    return [(key, value) for key, values in filters.items()
+            for value in (values[1:] if key in OWN_INPUTS else values)]
+
+
+def _query_url(params: QueryDict, *, set: dict | None = None, drop: tuple[str, ...] = ()) -> str:
+    query = params.copy()
+    for key in drop:
+        query.pop(key, None)
+    for key, value in (set or {}).items():
+        query[key] = value
+    return "?" + query.urlencode() if query else "?"
+
+
+def _chips(params: QueryDict, filters: dict[str, list], labels: dict[str, str], companies: dict) -> list[FilterChip]:
+    chips = []
+    for key, values in filters.items():
+        if key == "search":
+            continue
+        for value in values:
+            rest = params.copy()
+            rest.setlist(key, [v for v in values if v != value])
+            rest.pop("cursor", None)
+            shown = companies.get(_uuid_or_none(value), value) if key == "company" else value
+            chips.append(FilterChip(labels.get(key, key), str(shown), "?" + rest.urlencode()))
+    return chips
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _list_rows(profiles: list[Profile]) -> list[ListRow]:
+    """The page's rows with their tags and company names: two queries whatever the page size."""
+    company_ids = {p.company_id for p in profiles if p.company_id}
+    companies = dict(Company.objects.filter(id__in=company_ids).values_list("id", "name")) if company_ids else {}
+    rows = {p.id: ListRow(p.id, profile_name(p.first_name, p.last_name, p.display_name, p.email, p.custom_id),
+                          p.email or "", p.phone or "", p.city or "", companies.get(p.company_id, ""), p.created_at)
+            for p in profiles}
+    if rows:
+        for profile_id, tag in ProfileTag.objects.filter(profile_id__in=list(rows)).values_list("profile_id", "tag__name"):
+            rows[profile_id].tags.append(tag)
+    for row in rows.values():
+        row.tags.sort()
+    return list(rows.values())
+
+
+@browser_page()
+def profile_count(request):
+    """The number of profiles matching the list's filters, as JSON.
+
+    Counting a million-profile selection can take longer than the page itself, so the list page
+    leaves it to this request, made by list.js once the page is shown."""
+    query = parse_filters({k: request.GET.getlist(k) for k in request.GET if k not in PAGE_PARAMS})
+    if query.errors:
+        return JsonResponse({"errors": [e.as_dict() for e in query.errors]}, status=422)
+    return JsonResponse({"count": query.queryset.order_by().count()})
+
+
+def _finished_job(job_id: str | None) -> dict | None:
+    """The batch edit the pop-up just ran, reported above the reloaded list."""
+    if not job_id or _uuid_or_none(job_id) is None:
+        return None
+    return Job.objects.filter(id=job_id).values("id", "status", "total", "processed", "succeeded", "failed").first()
+
+
+# --- the card ---------------------------------------------------------------------------------
+
+@dataclass
+class ChangeLine:
+    attribute: str
+    old: str = ""
+    new: str = ""
+    added: str = ""
+    removed: str = ""
+
+
+@dataclass
+class EventView:
+    id: int
+    type: str
+    time: dt.datetime
+    source: str
+    actor: str
+    job_id: Any
+    changes: list[ChangeLine] = field(default_factory=list)
+    params: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class CardErrors:
+    """What a failed post puts back on the card: the section, its inputs' text and messages."""
+
+    section: str = ""
+    post: Any = None
+    errors: list[FieldError] = field(default_factory=list)
+    notice: str = ""
+    event_form: EventForm | None = None
+
+
+@browser_page()
+def profile_card(request, profile_id: uuid.UUID):
+    state = load_states([profile_id], lock=False).get(profile_id)
+    if state is None:
+        raise Http404("no profile has this id")
+    if request.method == "POST":
+        return _card_post(request, state)
+    return _render_card(request, state)
+
+
+def _render_card(request, state: dict, failed: CardErrors | None = None, status: int = 200):
+    failed = failed or CardErrors()
+    definitions = attribute_definitions()
+    sections = {}
+    for section in CARD_SECTIONS:
+        fields = section_fields(section.key, state, definitions)
+        failed_here = section.key == failed.section
+        sections[section.key] = {"key": section.key, "title": section.title, "fields": fields,
+                                 "errors": show_submitted(fields, failed.post, failed.errors) if failed_here else [],
+                                 "notice": failed.notice if failed_here else ""}
+    event_type = request.GET.get("type", "")
+    events, older_url = _activity(request, state["id"], event_type)
+    company = Company.objects.filter(id=state["company_id"]).values("id", "name").first() if state["company_id"] else None
+    can_edit = may_edit(request)
+    context = {
+        "nav": "profiles",
+        "profile": state,
+        "name": profile_name(state["first_name"], state["last_name"], state["display_name"], state["email"], state["custom_id"]),
+        "sections": [sections[key] for key in ("profile", "contact", "other")],
+        "subscriptions": sections[SUBSCRIPTIONS],
+        "attributes": sections[ATTRIBUTES],
+        "tags": sorted(state["tags"]),
+        "company": company,
+        "failed": failed,
+        "events": events,
+        "event_type": event_type,
+        "event_types": _event_types(state["id"]),
+        "older_url": older_url,
+        "newest_url": "?" + urlencode({"type": event_type}) if request.GET.get("before") else "",
+        "event_form": failed.event_form or EventForm(),
+        "can_edit": can_edit,
+    }
+    if can_edit:
+        context["companies"] = Company.objects.order_by("name").values_list("id", "name")[:SUGGESTIONS_MAX]
+        context["tag_suggestions"] = Tag.objects.order_by("name").values_list("name", flat=True)[:SUGGESTIONS_MAX]
+    return render(request, "profiles/card.html", context, status=status)
+
+
+def _activity(request, profile_id: uuid.UUID, event_type: str) -> tuple[list[EventView], str]:
+    """One page of the activity list, newest first, through the (profile, [type,] id) index."""
+    query = Event.objects.filter(profile_id=profile_id)
+    if event_type:
+        query = query.filter(type=event_type)
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        query = query.filter(id__lt=int(before))
+    events = list(query.order_by("-id")[: EVENTS_PAGE_SIZE + 1])
+    older_url = ""
+    if len(events) > EVENTS_PAGE_SIZE:
+        events = events[:EVENTS_PAGE_SIZE]
+        older_url = "?" + urlencode({k: v for k, v in (("type", event_type), ("before", events[-1].id)) if v}) + "#activity"
+    return [_event_view(e) for e in events], older_url
+
+
+def _event_types(profile_id: uuid.UUID) -> list[str]:
+    return list(Event.objects.filter(profile_id=profile_id).order_by("type").values_list("type", flat=True).distinct())
+
+
+def _event_view(event: Event) -> EventView:
+    view = EventView(event.id, event.type, event.time, event.source, event.actor, event.job_id)
+    params = event.params if isinstance(event.params, dict) else {}
+    if event.type in event_types.CHANGE_EVENT_TYPES:
+        for change in params.get("changes", []):
+            if change.get("attribute") == "tags":
+                view.changes.append(ChangeLine("tags", added=", ".join(change.get("added", [])),
+                                               removed=", ".join(change.get("removed", []))))
+            else:
+                view.changes.append(ChangeLine(change.get("attribute", ""), _shown(change.get("old")), _shown(change.get("new"))))
+    else:
+        view.params = [(str(key), _shown(value)) for key, value in params.items()]
+    return view
+
+
+def _shown(value: Any) -> str:
+    """A value of the activity list as text (the template escapes it)."""
+    if value is None:
+        return "∅"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict) and set(value) == {"id", "name"}:
+        return value["name"] or value["id"]
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+# --- the card's writes ------------------------------------------------------------------------
+
+def _card_post(request, state: dict):
+    action = request.POST.get("action", "")
+    profile_id = state["id"]
+    if action in SECTIONS_BY_KEY:
+        return _save_section(request, state, action)
+    if action in ("add-tag", "remove-tag"):
+        key = "addTags" if action == "add-tag" else "removeTags"
+        return _write(request, state, {key: [request.POST.get("tag", "")]}, section="tags", done="Tags saved.")
+    if action == "assign-company":
+        return _write(request, state, {"company": {"id": request.POST.get("companyId", "")}}, section="company",
+                      done="Company assigned.")
+    if action == "remove-company":
+        return _write(request, state, {"company": None}, section="company", done="Company removed.")
+    if action == "add-event":
+        form, params, time = read_event_form(request.POST)
+        if not form.errors:
+            try:
+                do_add_event(profile_id, form.type, params, time, ui_context(request))
+            except ProfileWriteRejected as exc:
+                for error in exc.errors:
+                    form.error(error.field if error.field in ("type", "params", "time") else "type", error.message)
+            except Profile.DoesNotExist:
+                raise Http404("no profile has this id") from None
+        if form.errors:
+            return _render_card(request, state, CardErrors(section="event", event_form=form), status=422)
+        messages.success(request, f"Event {form.type} added.")
+        return redirect(f"{request.path}#activity")
+    return HttpResponseBadRequest("unknown action")
+
+
+def _save_section(request, state: dict, section: str):
+    fields = section_fields(section, state, attribute_definitions())
+    data = submitted_changes(fields, request.POST)
+    if not data:
+        messages.info(request, "Nothing to save: no field was changed.")
+        return redirect(f"{request.path}#section-{section}")
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        return HttpResponseBadRequest("the form carries no profile version")
+    return _write(request, state, data, section=section, version=version, done="Saved.")
+
+
+def _write(request, state: dict, data: dict, *, section: str, done: str, version: int | None = None):
+    try:
+        do_update_profile(state["id"], data, ui_context(request), expected_version=version)
+    except ProfileWriteRejected as exc:
+        if exc.status == 404:
+            raise Http404("no profile has this id") from None
+        notice = ""
+        if exc.status == 412:
+            notice = (f"This profile was changed by someone else (it is now at version {state['version']}, you "
+                      f"opened version {version}). Your changes were not saved: the form shows them over the "
+                      "current values; review them and save again.")
+        failed = CardErrors(section=section, post=request.POST, errors=[] if notice else exc.errors, notice=notice)
+        return _render_card(request, state, failed, status=exc.status)
+    messages.success(request, done)
+    return redirect(f"{request.path}#section-{section}")
+
