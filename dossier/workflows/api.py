@@ -1,5 +1,121 @@
-"""REST endpoints of the workflows app."""
+"""REST endpoints of workflows (SPEC §4, §7): CRUD, test with a sample event, runs."""
 
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
+from dossier.core.api import ApiError, json_response, read_json, require
+from dossier.profiles.errors import FieldError
+from dossier.workflows.models import Workflow, WorkflowRun, WorkflowVersion
+from dossier.workflows.serializers import run_json, workflow_json
+from dossier.workflows.services import (
+    InvalidDefinition,
+    current_definition,
+    do_create_workflow,
+    do_delete_workflow,
+    do_test_workflow,
+    do_update_workflow,
+)
+
 router = Router(tags=["workflows"])
+SCOPE = "workflows"
+MAX_RUNS_PAGE = 200
+
+
+def _workflow(workflow_id: str) -> Workflow:
+    workflow = Workflow.objects.filter(id=int(workflow_id)).first() if workflow_id.isdigit() else None
+    if workflow is None:
+        raise ApiError(404, "not_found", "no workflow has this id")
+    return workflow
+
+
+def _rejected(exc: InvalidDefinition) -> ApiError:
+    return ApiError(422, "validation_failed", f"the workflow is not valid: {exc}", exc.errors)
+
+
+@router.get("/workflows", summary="List workflows")
+def list_workflows(request: HttpRequest):
+    require(request, SCOPE)
+    workflows = list(Workflow.objects.all())
+    definitions = dict(WorkflowVersion.objects.filter(workflow__in=workflows, number=F("workflow__version"))
+                       .values_list("workflow_id", "definition"))
+    return json_response({"items": [workflow_json(w, definitions.get(w.id, {})) for w in workflows]})
+
+
+@router.post("/workflows", summary="Create a workflow")
+def create_workflow(request: HttpRequest):
+    principal = require(request, SCOPE)
+    try:
+        workflow = do_create_workflow(read_json(request), principal.actor)
+    except InvalidDefinition as exc:
+        raise _rejected(exc) from None
+    return json_response(workflow_json(workflow, current_definition(workflow)), status=201)
+
+
+@router.get("/workflows/{workflow_id}", summary="Read a workflow (its current version)")
+def get_workflow(request: HttpRequest, workflow_id: str):
+    require(request, SCOPE)
+    workflow = _workflow(workflow_id)
+    return json_response(workflow_json(workflow, current_definition(workflow)))
+
+
+@router.put("/workflows/{workflow_id}", summary="Replace a workflow's definition (a new version) or enable/disable it")
+def update_workflow(request: HttpRequest, workflow_id: str):
+    principal = require(request, SCOPE)
+    workflow = _workflow(workflow_id)
+    try:
+        workflow = do_update_workflow(workflow.id, read_json(request), principal.actor)
+    except InvalidDefinition as exc:
+        raise _rejected(exc) from None
+    return json_response(workflow_json(workflow, current_definition(workflow)))
+
+
+@router.delete("/workflows/{workflow_id}", summary="Delete a workflow and its runs")
+def delete_workflow(request: HttpRequest, workflow_id: str):
+    require(request, SCOPE)
+    do_delete_workflow(_workflow(workflow_id).id)
+    return HttpResponse(status=204)
+
+
+@router.post("/workflows/{workflow_id}/test", summary="Show what a sample event would do, writing nothing")
+def test_workflow(request: HttpRequest, workflow_id: str):
+    """Body: `{event: {type, params, profile?: {id|email|customId|phone}}, definition?}`; without
+    `definition` the workflow's current version is tested."""
+    principal = require(request, SCOPE)
+    workflow = _workflow(workflow_id)
+    data = read_json(request)
+    if not isinstance(data, dict):
+        raise ApiError(422, "validation_failed", "send {event: {type, params, profile?}, definition?}",
+                       [FieldError("event", "required", "a sample event is required", None)])
+    try:
+        result = do_test_workflow(workflow, data.get("event"), data.get("definition"), actor=principal.actor)
+    except InvalidDefinition as exc:
+        raise _rejected(exc) from None
+    return json_response(result)
+
+
+@router.get("/workflows/{workflow_id}/runs", summary="A workflow's runs, newest first")
+def list_runs(request: HttpRequest, workflow_id: str):
+    require(request, SCOPE)
+    workflow = _workflow(workflow_id)
+    runs = WorkflowRun.objects.filter(workflow=workflow).select_related("version")
+    status = request.GET.get("status")
+    if status:
+        if status not in WorkflowRun.Status.values:
+            raise ApiError(422, "invalid_filter", f"status is one of {', '.join(WorkflowRun.Status.values)}",
+                           [FieldError("status", "invalid_choice", "unknown status", status)])
+        runs = runs.filter(status=status)
+    if request.GET.get("eventId", "").isdigit():
+        runs = runs.filter(event_id=int(request.GET["eventId"]))
+    try:
+        limit = int(request.GET.get("limit", 50))
+        cursor = int(request.GET["cursor"]) if request.GET.get("cursor") else None
+        if not 1 <= limit <= MAX_RUNS_PAGE:
+            raise ValueError
+    except ValueError:
+        raise ApiError(422, "invalid_filter", f"limit is 1-{MAX_RUNS_PAGE}; cursor is the nextCursor of a previous page") from None
+    if cursor is not None:
+        runs = runs.filter(id__lt=cursor)
+    page = list(runs.order_by("-id")[: limit + 1])
+    next_cursor = str(page[limit - 1].id) if len(page) > limit else None
+    return json_response({"items": [run_json(run) for run in page[:limit]], "nextCursor": next_cursor})

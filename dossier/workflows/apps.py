@@ -5,3 +5,9 @@ class WorkflowsConfig(AppConfig):
     name = "dossier.workflows"
     label = "workflows"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from dossier.core import maintenance
+        from dossier.workflows.engine import sweep
+
+        maintenance.register("resume workflow runs", sweep, every_seconds=2)
