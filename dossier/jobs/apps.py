@@ -8,6 +8,10 @@ class JobsConfig(AppConfig):
 
     def ready(self) -> None:
         from dossier.core import maintenance
-        from dossier.jobs.engine import recover_stalled_jobs
+        from dossier.jobs import batch_edit, undo
+        from dossier.jobs.engine import LEASE_SECONDS, recover_stalled_jobs, register_kind
+        from dossier.jobs.models import Job
 
-        maintenance.register("recover stalled jobs", recover_stalled_jobs, every_seconds=15)
+        register_kind(Job.Kind.BATCH_EDIT, batch_edit.BatchEdit())
+        register_kind(Job.Kind.UNDO, undo.Undo())
+        maintenance.register("recover stalled jobs", recover_stalled_jobs, every_seconds=min(15, LEASE_SECONDS / 2))

@@ -6,8 +6,10 @@ engine calls it inside a transaction that also saves the job, so the data a chun
 cursor that says it was written commit together: after a crash the job resumes at the first chunk
 that did not commit, and no change is doubled or lost.
 
-Jobs are started through django-tasks (`run_job`); `recover_stalled_jobs`, a duty of
-`dossier worker`, re-enqueues jobs whose worker stopped showing life or whose task row was lost.
+Jobs are started through django-tasks (`run_job`). django_tasks_db never retries a task row that
+a killed worker left RUNNING, so recovery is ours: `recover_stalled_jobs`, a duty of `dossier
+worker`, re-enqueues jobs whose worker stopped showing life for the lease
+(`DOSSIER_JOB_LEASE_SECONDS`, default 60) and queued jobs whose task row is gone.
 """
 
 import logging
@@ -15,15 +17,20 @@ import secrets
 from datetime import timedelta
 from typing import Any, Protocol
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.backend import DatabaseBackend
 
+from dossier.config import env_int
 from dossier.jobs.models import Job
 
 logger = logging.getLogger(__name__)
 
-LEASE_SECONDS = 60
+LEASE_SECONDS = env_int("DOSSIER_JOB_LEASE_SECONDS", 60)
+if LEASE_SECONDS < 1:
+    raise ImproperlyConfigured(f"DOSSIER_JOB_LEASE_SECONDS must be at least 1, got {LEASE_SECONDS}")
 
 
 class JobKind(Protocol):
@@ -45,7 +52,9 @@ def run_job(job_id: str) -> None:
 def enqueue(job: Job) -> None:
     """Queue the job's task in the caller's transaction (with the database backend the task row
     commits with the job, so a job can never exist without a way to run)."""
-    run_job.enqueue(str(job.id))
+    result = run_job.enqueue(str(job.id))
+    job.task_id = str(result.id)
+    Job.objects.filter(id=job.id).update(task_id=job.task_id)
 
 
 def run(job_id: Any, *, max_chunks: int | None = None) -> Job:
@@ -119,15 +128,30 @@ def request_cancel(job: Job) -> Job:
 
 
 def recover_stalled_jobs() -> int:
-    """Re-enqueue running jobs whose lease ran out and queued jobs that waited too long."""
+    """Re-enqueue running jobs whose lease ran out and queued jobs that waited too long, unless
+    their task is still waiting in the queue (a busy worker will get to it)."""
     now = timezone.now()
-    stalled = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=now - timedelta(seconds=LEASE_SECONDS))
-    waiting = Job.objects.filter(status=Job.Status.QUEUED, created_at__lt=now - timedelta(seconds=LEASE_SECONDS))
+    expired = now - timedelta(seconds=LEASE_SECONDS)
+    stalled = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=expired)
+    waiting = Job.objects.filter(status=Job.Status.QUEUED, created_at__lt=expired)
+    jobs = list(stalled) + list(waiting)
+    waiting_tasks = _waiting_task_ids([job.task_id for job in jobs if job.task_id])
     count = 0
-    for job in list(stalled) + list(waiting):
+    for job in jobs:
+        if job.task_id in waiting_tasks:
+            continue
         with transaction.atomic():
             enqueue(job)
         count += 1
     return count
+
+
+def _waiting_task_ids(task_ids: list[str]) -> set[str]:
+    from django_tasks_db.models import DBTaskResult
+
+    if not task_ids or not isinstance(run_job.get_backend(), DatabaseBackend):
+        return set()
+    ready = DBTaskResult.objects.filter(id__in=task_ids, status=TaskResultStatus.READY).values_list("id", flat=True)
+    return {str(task_id) for task_id in ready}
 
 

@@ -1,0 +1,112 @@
+"""Batch edit by filter (SPEC §10 `batch-edit`): 2 custom attributes and 1 tag on about a tenth
+of a million profiles, through the job engine exactly as `dossier worker` runs it.
+
+The ceiling is the raw database doing the same writes with no validation, no diff and no events,
+in the row-wise shape the change service has (as the other scenarios' ceilings): per chunk of ids,
+one SELECT of the current attributes, one executemany of UPDATEs (attributes, version,
+updated_at) and one executemany of tag-link INSERTs, into scratch copies of the tables. The notes
+add the set-wise bound: one UPDATE and one INSERT ... SELECT for the whole selection.
+"""
+
+import json
+import time
+
+from django.db import connection, transaction
+
+from dossier.accounts.models import ROLE_SCOPES
+from dossier.bench import measure
+from dossier.bench.ceilings import clone_profile_table, drop_table
+from dossier.bench.registry import BenchContext, Measurement, scenario
+from dossier.bench.seed import SEED_TIME, db_time, ensure_tags, seed_profiles
+from dossier.core.api import Principal
+from dossier.jobs import engine
+from dossier.jobs.batch_edit import CHUNK_SIZE
+from dossier.jobs.services import do_start_batch_edit
+
+FILTER = {"tag": "mobile-app"}  # seeded on about one profile in ten
+CHANGES = {"set": {"attributes.segment": "mobile", "attributes.score": 50}, "addTags": ["campaign-2026"]}
+NEW_ATTRIBUTES = {"segment": "mobile", "score": 50}
+
+
+@scenario("batch-edit")
+def batch_edit(ctx: BenchContext) -> Measurement:
+    seed_profiles(ctx.size(1_000_000))
+    selected = _selected_ids()
+    ceiling_seconds = _bare_updates(selected)
+    set_wise_seconds = _set_wise_updates()
+
+    principal = Principal("user", "bench", ROLE_SCOPES["admin"])
+    started = time.perf_counter()
+    job = do_start_batch_edit({"selection": {"filter": FILTER}, "changes": CHANGES}, principal)
+    if not job.is_finished:
+        job = engine.run(job.id)
+    seconds = time.perf_counter() - started
+    if job.status != "succeeded" or job.summary.get("changed") != len(selected):
+        raise RuntimeError(f"expected {len(selected)} profiles changed, got {job.status} {job.summary} {job.errors[:3]}")
+
+    value, ceiling = measure.rate(len(selected), seconds), measure.rate(len(selected), ceiling_seconds)
+    return Measurement(
+        scenario="batch-edit", database=ctx.database, size=len(selected), seconds=round(seconds, 3), rate=value,
+        unit="profiles/s", ceiling=ceiling, ratio=measure.ratio(value, ceiling),
+        peakMemoryMB=measure.peak_memory_mb(), target="rate >= 50000",
+        notes={"profiles": ctx.size(1_000_000), "filter": FILTER, "chunk": CHUNK_SIZE,
+               "setWiseCeiling": measure.rate(len(selected), set_wise_seconds)},
+    )
+
+
+def _selected_ids() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pt.profile_id FROM profiles_profiletag pt JOIN profiles_tag t ON t.id = pt.tag_id"
+                       " WHERE t.name = %s ORDER BY pt.profile_id", [FILTER["tag"]])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _scratch_tables() -> tuple[str, str]:
+    table = clone_profile_table()
+    links = "bench_ceiling_profiletag"
+    drop_table(links)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {links} AS SELECT * FROM profiles_profiletag")
+        cursor.execute(f"CREATE UNIQUE INDEX {links}_pair ON {links} (profile_id, tag_id)")
+    return table, links
+
+
+def _bare_updates(ids: list[str]) -> float:
+    """Seconds for the bare writes of the same change, chunk by chunk, on scratch tables."""
+    table, links = _scratch_tables()
+    tag_id = ensure_tags(("campaign-2026",))["campaign-2026"]
+    now = db_time(SEED_TIME)
+    started = time.perf_counter()
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk = ids[start:start + CHUNK_SIZE]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, attributes FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            rows = [(json.dumps({**_attributes(current), **NEW_ATTRIBUTES}), now, pid) for pid, current in cursor.fetchall()]
+            cursor.executemany(f"UPDATE {table} SET attributes = %s, version = version + 1, updated_at = %s WHERE id = %s", rows)
+            cursor.executemany(f"INSERT INTO {links} (profile_id, tag_id) VALUES (%s, %s)", [(pid, tag_id) for pid in chunk])
+    seconds = time.perf_counter() - started
+    drop_table(table)
+    drop_table(links)
+    return seconds
+
+
+def _set_wise_updates() -> float:
+    """Seconds for the same writes as two statements over the whole selection."""
+    table, links = _scratch_tables()
+    tag_ids = ensure_tags(("campaign-2026", FILTER["tag"]))
+    merge = "attributes || %s::jsonb" if connection.vendor == "postgresql" else "json_patch(attributes, %s)"
+    selection = f"SELECT profile_id FROM {links} WHERE tag_id = %s"
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET attributes = {merge}, version = version + 1, updated_at = %s"
+                       f" WHERE id IN ({selection})", [json.dumps(NEW_ATTRIBUTES), db_time(SEED_TIME), tag_ids[FILTER["tag"]]])
+        cursor.execute(f"INSERT INTO {links} (profile_id, tag_id) SELECT profile_id, %s FROM ({selection}) AS s",
+                       [tag_ids["campaign-2026"], tag_ids[FILTER["tag"]]])
+    seconds = time.perf_counter() - started
+    drop_table(table)
+    drop_table(links)
+    return seconds
+
+
+def _attributes(value) -> dict:
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,113 @@
+"""The Jobs pages: every job with its progress, and one job's counts, changes, errors, Cancel and Undo.
+
+Cancel and Undo are plain form posts (they work without script); job.js only keeps the progress
+of a running job live by polling the API.
+"""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from dossier.accounts.access import browser_page, may_edit
+from dossier.accounts.models import ROLE_SCOPES
+from dossier.core.api import ApiError, Principal
+from dossier.jobs.models import Job
+from dossier.jobs.serializers import undone_by
+from dossier.jobs.services import do_cancel_job, do_undo_job, get_job, jobs_newest_first, undo_refusal
+
+PAGE_SIZE = 50
+COUNTERS = (("changed", "Changed"), ("unchanged", "Unchanged"), ("rejected", "Rejected"), ("restored", "Restored"),
+            ("deleted", "Deleted"), ("recreated", "Re-created"), ("conflicts", "Conflicts"))
+
+
+def _job_or_404(job_id) -> Job:
+    try:
+        return get_job(job_id)
+    except ApiError:
+        raise Http404 from None
+
+
+def _principal(request) -> Principal:
+    return Principal("user", request.user.get_username(), ROLE_SCOPES[request.role], request.user)
+
+
+def describe_change(change: dict) -> dict:
+    """One change as the page shows it: attribute, before, after."""
+    if change["attribute"] == "tags":
+        return {"attribute": "tags", "old": ", ".join(change["removed"]) and "− " + ", ".join(change["removed"]),
+                "new": ", ".join(change["added"]) and "+ " + ", ".join(change["added"])}
+    old, new = change.get("old"), change.get("new")
+    if change["attribute"] == "company":
+        old, new = (old or {}).get("name"), (new or {}).get("name")
+    return {"attribute": change["attribute"], "old": old, "new": new}
+
+
+def requested_changes(job: Job) -> list[tuple[str, str]]:
+    """A batch edit's selection and changes as (label, value) rows, values as text."""
+    selection, changes = job.params.get("selection", {}), job.params.get("changes", {})
+    if "filter" in selection:
+        rows = [("Selection", "profiles matching " + (", ".join(f"{k}={v}" for k, v in selection["filter"].items()) or "any filter"))]
+    else:
+        rows = [("Selection", f"{selection.get('ids', 0)} selected profiles")]
+    rows += [(f"Set {path}", str(value)) for path, value in changes.get("set", {}).items()]
+    rows += [("Clear", ", ".join(changes["clear"]))] if changes.get("clear") else []
+    rows += [("Add tags", ", ".join(changes["addTags"]))] if changes.get("addTags") else []
+    rows += [("Remove tags", ", ".join(changes["removeTags"]))] if changes.get("removeTags") else []
+    rows += [(f"{channel} agreement", "on" if value else "off") for channel, value in changes.get("agreements", {}).items()]
+    rows += [("Company", changes["companyId"] or "none")] if "companyId" in changes else []
+    return rows
+
+
+@browser_page()
+def job_list(request):
+    before = _job_or_404(request.GET["before"]) if request.GET.get("before") else None
+    page = list(jobs_newest_first(before)[: PAGE_SIZE + 1])
+    older = page[PAGE_SIZE - 1].id if len(page) > PAGE_SIZE else None
+    return render(request, "jobs/list.html", {"nav": "jobs", "jobs": page[:PAGE_SIZE], "older": older})
+
+
+@browser_page()
+def job_detail(request, job_id):
+    job = _job_or_404(job_id)
+    undo_id = undone_by([job]).get(job.id)
+    can_edit = may_edit(request)
+    context = {
+        "nav": "jobs",
+        "job": job,
+        "undone_by": undo_id,
+        "counters": [(label, job.summary[key]) for key, label in COUNTERS if key in job.summary],
+        "attributes": sorted(job.summary.get("attributes", {}).items()),
+        "sample": [{"profile_id": s["profileId"], "changes": [describe_change(c) for c in s["changes"]]}
+                   for s in job.summary.get("sample", [])],
+        "error_count": job.summary.get("errorCount", len(job.errors)),
+        "can_cancel": can_edit and not job.is_finished,
+        "can_undo": can_edit and undo_refusal(job) is None,
+        "requested": requested_changes(job) if job.kind == Job.Kind.BATCH_EDIT else [],
+    }
+    return render(request, "jobs/detail.html", context)
+
+
+@require_POST
+@browser_page()
+def job_cancel(request, job_id):
+    job = _job_or_404(job_id)
+    try:
+        do_cancel_job(job)
+        messages.success(request, "Cancel requested: the job stops after its current chunk.")
+    except ApiError as exc:
+        messages.error(request, exc.message)
+    return redirect("job-detail", job_id=job.id)
+
+
+@require_POST
+@browser_page()
+def job_undo(request, job_id):
+    job = _job_or_404(job_id)
+    try:
+        undo = do_undo_job(job, _principal(request))
+    except ApiError as exc:
+        messages.error(request, exc.message)
+        return redirect("job-detail", job_id=job.id)
+    messages.success(request, "Undo started." if not undo.is_finished else f"Undo {undo.status}.")
+    return redirect("job-detail", job_id=undo.id)
