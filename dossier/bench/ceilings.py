@@ -1,0 +1,59 @@
+"""The raw database doing the bare writes (no validation, no diff, no events): SPEC §10's ceilings.
+
+A ceiling runs on a scratch copy of the profile table with the same indexes, so it costs what
+writing those rows costs, and the scenario's own data stays as the Dossier path will find it.
+"""
+
+import time
+from typing import Sequence
+
+from django.db import connection, transaction
+
+from dossier.bench.seed import PROFILE_COLUMNS
+
+PROFILE_INDEXES = (  # (unique?, columns): the indexes the migrated profile table has
+    (True, "id"), (True, "email"), (True, "custom_id"), (False, "phone"), (False, "city"), (False, "last_name"),
+    (False, "created_at, id"), (False, "updated_at, id"),
+)
+
+
+def clone_profile_table(name: str = "bench_ceiling_profile") -> str:
+    """A copy of profiles_profile (rows and indexes) for ceilings to write into."""
+    drop_table(name)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {name} AS SELECT * FROM profiles_profile")
+        for number, (unique, columns) in enumerate(PROFILE_INDEXES):
+            kind = "UNIQUE INDEX" if unique else "INDEX"
+            cursor.execute(f"CREATE {kind} {name}_{number} ON {name} ({columns})")
+    return name
+
+
+def drop_table(name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def bare_upserts(table: str, chunks: Sequence[list[tuple]], update_columns: Sequence[str], *,
+                 key: str = "email") -> float:
+    """Seconds to upsert each chunk of full profile rows in its own transaction (one executemany each)."""
+    placeholders = ", ".join(["%s"] * len(PROFILE_COLUMNS))
+    sets = ", ".join([*(f"{c} = excluded.{c}" for c in update_columns), f"version = {table}.version + 1",
+                      "updated_at = excluded.updated_at"])
+    sql = (f"INSERT INTO {table} ({', '.join(PROFILE_COLUMNS)}) VALUES ({placeholders}) "
+           f"ON CONFLICT ({key}) DO UPDATE SET {sets}")
+    started = time.perf_counter()
+    for rows in chunks:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+    return time.perf_counter() - started
+
+
+def bare_single_updates(table: str, updates: Sequence[tuple[str, str, str]], column: str) -> float:
+    """Seconds to run each (value, updated_at, id) as its own committed single-row UPDATE."""
+    sql = f"UPDATE {table} SET {column} = %s, version = version + 1, updated_at = %s WHERE id = %s"
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for params in updates:
+            with transaction.atomic():
+                cursor.execute(sql, params)
+    return time.perf_counter() - started
