@@ -17,6 +17,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from dossier.accounts.models import ROLE_SCOPES, ApiKey, hash_key, role_of
 from dossier.core.models import IdempotencyRecord
+from dossier.core.queries import CompiledLookup
 from dossier.profiles.errors import FieldError, ProfileWriteRejected
 
 logger = logging.getLogger(__name__)
@@ -40,11 +41,16 @@ class Principal:
 
 
 class ApiKeyAuth(HttpBearer):
+    # Every API request runs this lookup; it is compiled once (and never cached: a revoked key
+    # stops working on the next request).
+    active_key = CompiledLookup(ApiKey, "key_hash", ("name", "scopes"), lambda qs: qs.filter(revoked_at__isnull=True))
+
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
-        key = ApiKey.objects.filter(key_hash=hash_key(token), revoked_at__isnull=True).only("name", "scopes").first()
-        if key is None:
+        rows = self.active_key.rows(hash_key(token))
+        if not rows:
             return None
-        return Principal("apikey", key.name, frozenset(key.scopes))
+        name, scopes = rows[0]
+        return Principal("apikey", name, frozenset(scopes))
 
 
 class SessionPrincipalAuth(APIKeyCookie):

@@ -2,7 +2,8 @@
 
 from typing import Any, Iterable
 
-from dossier.profiles.changes import load_states
+from dossier.core.queries import CompiledLookup
+from dossier.profiles.changes import ROW_COLUMNS
 from dossier.profiles.fields import AGREEMENT_CHANNELS, STANDARD_FIELDS
 from dossier.profiles.models import Company, Profile, ProfileTag
 
@@ -23,11 +24,20 @@ def state_json(state: dict[str, Any], companies: dict[Any, str]) -> dict[str, An
     return data
 
 
+# One profile is read after every single write the API answers; these skip the ORM's per-call compile.
+_PROFILE_ROW = CompiledLookup(Profile, "id", ROW_COLUMNS)
+_PROFILE_TAGS = CompiledLookup(ProfileTag, "profile", ("tag__name",))
+_COMPANY_NAME = CompiledLookup(Company, "id", ("name",))
+
+
 def profile_json(profile_id: Any) -> dict[str, Any] | None:
-    state = load_states([profile_id], lock=False).get(profile_id)
-    if state is None:
+    rows = _PROFILE_ROW.rows(profile_id)
+    if not rows:
         return None
-    companies = _company_names([state])
+    state = dict(zip(ROW_COLUMNS, rows[0]))
+    state["tags"] = {name for (name,) in _PROFILE_TAGS.rows(profile_id)}
+    company_id = state["company_id"]
+    companies = {company_id: name for (name,) in _COMPANY_NAME.rows(company_id)} if company_id else {}
     return state_json(state, companies)
 
 
