@@ -62,7 +62,8 @@ class Profile(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["city"]),
+            # The list walks (created_at, id) newest first; filtered by city it walks this one.
+            models.Index(fields=["city", "created_at", "id"]),
             models.Index(fields=["last_name"]),
             models.Index(fields=["created_at", "id"]),
             models.Index(fields=["updated_at", "id"]),
