@@ -17,6 +17,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from dossier.accounts.models import ROLE_SCOPES, ApiKey, hash_key, role_of
 from dossier.core.models import IdempotencyRecord
+from dossier.core.params import row_id
 from dossier.core.queries import CompiledLookup
 from dossier.profiles.errors import FieldError, ProfileWriteRejected
 
@@ -149,10 +150,27 @@ def read_json(request: HttpRequest) -> Any:
         body = request.body
     except RequestDataTooBig:
         raise ApiError(413, "body_too_large", "the request body is larger than 1 MB") from None
+    return parse_json(body or b"null")
+
+
+def parse_json(text: str | bytes, field: str = "") -> Any:
+    """JSON from a client; malformed or absurdly deep nesting is a 400, never a server error."""
     try:
-        return json.loads(body or b"null")
+        return json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+        raise ApiError(400, "malformed_json", f"{field or 'the body'} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "malformed_json", f"{field or 'the body'} is nested too deeply") from None
+
+
+def page_limit(request: HttpRequest, *, default: int, maximum: int) -> int:
+    """The `limit` query parameter: a whole number from 1 to `maximum`, else a 422 naming it."""
+    raw = request.GET.get("limit")
+    limit = default if raw is None else row_id(raw)
+    if limit is None or not 1 <= limit <= maximum:
+        message = f"limit is a whole number from 1 to {maximum}"
+        raise ApiError(422, "invalid_filter", message, [FieldError("limit", "out_of_range", message, raw)])
+    return limit
 
 
 def idempotent(view: Callable) -> Callable:

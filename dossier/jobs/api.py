@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from ninja import Router
 
-from dossier.core.api import ApiError, idempotent, json_response, read_json, require
+from dossier.core.api import ApiError, idempotent, json_response, page_limit, read_json, require
 from dossier.jobs.models import Job
 from dossier.jobs.serializers import job_json, undone_by
 from dossier.jobs.services import do_cancel_job, do_start_batch_edit, do_undo_job, get_job, jobs_newest_first
@@ -45,10 +45,7 @@ def list_jobs(request: HttpRequest):
             errors.append(FieldError(name, "invalid_choice", f"{name} is one of {', '.join(choices)}", value))
         elif value:
             jobs = jobs.filter(**{name: value})
-    raw_limit = request.GET.get("limit", str(DEFAULT_LIMIT))
-    limit = int(raw_limit) if raw_limit.isdigit() else 0
-    if not 1 <= limit <= MAX_LIMIT:
-        errors.append(FieldError("limit", "out_of_range", f"limit is 1-{MAX_LIMIT}", raw_limit))
+    limit = page_limit(request, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
     if errors:
         raise ApiError(422, "invalid_filter", "the list's parameters are not valid", errors)
     page = list(jobs[: limit + 1])

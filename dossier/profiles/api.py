@@ -9,10 +9,11 @@ from django.http import HttpRequest
 from ninja import Router
 
 from dossier.activity import event_types
-from dossier.core.api import ApiError, Principal, idempotent, json_response, read_json, require
+from dossier.core.api import ApiError, Principal, idempotent, json_response, page_limit, read_json, require
 from dossier.profiles.attributes import TYPES, check_attribute_name
 from dossier.profiles.changes import ChangeContext
 from dossier.profiles.errors import FieldError, InvalidValue
+from dossier.profiles.fields import check_characters
 from dossier.profiles.filters import MAX_LIMIT, page, parse_filters
 from dossier.profiles.models import AttributeDefinition, Company, Profile, Tag
 from dossier.profiles.serializers import company_json, profile_json, profiles_json
@@ -67,16 +68,9 @@ def list_profiles(request: HttpRequest):
     require(request, "profiles:read")
     params = {k: request.GET.getlist(k) for k in request.GET}
     query = parse_filters(params)
-    errors = list(query.errors)
-    try:
-        limit = int(request.GET.get("limit", 50))
-        if not 1 <= limit <= MAX_LIMIT:
-            raise ValueError
-    except ValueError:
-        errors.append(FieldError("limit", "out_of_range", f"limit is 1-{MAX_LIMIT}", request.GET.get("limit")))
-        limit = 50
-    if errors:
-        raise ApiError(422, "invalid_filter", "the list's parameters are not valid", errors)
+    if query.errors:
+        raise ApiError(422, "invalid_filter", "the list's parameters are not valid", query.errors)
+    limit = page_limit(request, default=50, maximum=MAX_LIMIT)
     try:
         rows, next_cursor = page(query.queryset, sort=request.GET.get("sort"), limit=limit, cursor=request.GET.get("cursor"))
     except InvalidValue as exc:
@@ -191,6 +185,19 @@ def delete_company_link(request: HttpRequest, profile_id: str):
     return _profile_response(result.id)
 
 
+def _text_problem(value: Any, limit: int, *, multiline: bool = False) -> tuple[str, str] | None:
+    """(code, message) when `value` is not storable text of at most `limit` characters."""
+    if not isinstance(value, str):
+        return "invalid_type", "must be text"
+    if len(value) > limit:
+        return "too_long", f"must be at most {limit} characters"
+    try:
+        check_characters(value, multiline=multiline)
+    except InvalidValue as exc:
+        return exc.code, exc.message
+    return None
+
+
 # --- custom attributes ---------------------------------------------------------------------
 
 def attribute_json(definition: AttributeDefinition) -> dict:
@@ -222,8 +229,9 @@ def _attribute_fields(data: Any, *, creating: bool) -> dict:
     for key, limit in (("label", 255), ("description", 2000)):
         if key in data:
             value = data[key]
-            if not isinstance(value, str) or len(value) > limit:
-                errors.append(FieldError(key, "invalid", f"must be text of at most {limit} characters", value))
+            error = _text_problem(value, limit, multiline=key == "description")
+            if error:
+                errors.append(FieldError(key, error[0], error[1], value))
             else:
                 fields[key] = value
     unknown = set(data) - {"name", "type", "label", "description"}
@@ -245,6 +253,10 @@ def create_attribute(request: HttpRequest):
 
 
 def _attribute(name: str) -> AttributeDefinition:
+    try:
+        check_attribute_name(name)
+    except InvalidValue:
+        raise ApiError(404, "not_found", "no custom attribute has this name") from None
     definition = AttributeDefinition.objects.filter(name=name).first()
     if definition is None:
         raise ApiError(404, "not_found", "no custom attribute has this name")
@@ -294,8 +306,9 @@ def _company_fields(data: Any, *, creating: bool) -> dict:
                 errors.append(FieldError("name", "required", "is required", None))
             continue
         value = data[key]
-        if not isinstance(value, str) or len(value) > limit or (key == "name" and not value.strip()):
-            errors.append(FieldError(key, "invalid", f"must be text of 1-{limit} characters", value))
+        error = _text_problem(value, limit) or (("required", "must not be empty") if key == "name" and not value.strip() else None)
+        if error:
+            errors.append(FieldError(key, error[0], error[1], value))
         else:
             fields[key] = value.strip()
     if errors:
