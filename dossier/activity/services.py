@@ -6,13 +6,15 @@ triggers and `causedBy` need it).
 """
 
 import datetime as dt
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 
 from dossier.activity.models import Event
-from dossier.core.bulk import allocate_ids, insert_rows
+from dossier.activity import event_types
+from dossier.core.bulk import allocate_ids, insert_rows, json_text
 
 
 @dataclass
@@ -30,6 +32,14 @@ class NewEvent:
 
 
 EVENT_COLUMNS = ("id", "profile_id", "type", "time", "source", "actor", "job_id", "caused_by_id", "request_id", "params")
+_EVENT_VALUES = operator.attrgetter(*EVENT_COLUMNS)
+
+
+def _event_row(event: NewEvent) -> tuple:
+    row = _EVENT_VALUES(event)
+    if event.type in event_types.CHANGE_EVENT_TYPES:  # built by the change service: plain JSON types
+        return (*row[:-1], json_text(row[-1]))
+    return row
 
 
 def record_events(events: list[NewEvent]) -> list[NewEvent]:
@@ -39,7 +49,7 @@ def record_events(events: list[NewEvent]) -> list[NewEvent]:
     ids = allocate_ids(Event, len(events))
     for event, event_id in zip(events, ids):
         event.id = event_id
-    insert_rows(Event, EVENT_COLUMNS, ([getattr(e, c) for c in EVENT_COLUMNS] for e in events))
+    insert_rows(Event, EVENT_COLUMNS, map(_event_row, events))
     from dossier.workflows.dispatch import queue_triggers
 
     queue_triggers(events)

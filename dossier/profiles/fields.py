@@ -5,6 +5,8 @@ normalizers, so a value means the same whichever way it came in.
 """
 
 import datetime as dt
+import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,9 +17,11 @@ import phonenumbers
 from django.conf import settings
 from email_validator import EmailNotValidError, validate_email
 
-from dossier.profiles.errors import InvalidValue
+from dossier.profiles.errors import LONE_SURROGATE, InvalidValue
 
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and the bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+# U+2066-U+2069) that can make a value display as something else than it is.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 ISO_COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"AQ", "BV", "GS", "HM", "PN", "TF", "UM"}
 SEX_NAMES = {"NOT_SPECIFIED": 0, "MALE": 1, "FEMALE": 2}
 ANONYMOUS_TYPES = ("anonymous", "recognized")
@@ -27,14 +31,21 @@ FALSE_WORDS = {"false", "0", "no", "n", "off", "f"}
 
 
 def _text(value: Any, max_length: int = 255) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or (isinstance(value, float) and not math.isfinite(value)):
         raise InvalidValue("invalid_type", "must be a string")
     text = unicodedata.normalize("NFC", str(value)).strip()
-    if CONTROL_CHARS.search(text) or "\n" in text or "\r" in text or "\t" in text:
-        raise InvalidValue("control_characters", "must not contain control characters")
+    check_characters(text)
     if len(text) > max_length:
         raise InvalidValue("too_long", f"must be at most {max_length} characters")
     return text
+
+
+def check_characters(text: str, *, multiline: bool = False) -> None:
+    """Refuse control characters (line breaks and tabs too, unless `multiline`) and lone surrogates."""
+    if CONTROL_CHARS.search(text) or (not multiline and ("\n" in text or "\r" in text or "\t" in text)):
+        raise InvalidValue("control_characters", "must not contain control characters")
+    if LONE_SURROGATE.search(text):
+        raise InvalidValue("invalid_unicode", "must be valid Unicode text (a lone surrogate such as \\ud800 is not)")
 
 
 def normalize_text(value: Any) -> str | None:
@@ -42,15 +53,39 @@ def normalize_text(value: Any) -> str | None:
     return text or None
 
 
-def normalize_email(value: Any) -> str | None:
-    text = _text(value, 254)
-    if not text:
-        return None
+# An ASCII dot-atom local part and an ASCII domain: what nearly every address looks like. For such
+# an address email-validator accepts the local part as it is and checks the domain on its own, so
+# the domain's verdict can be cached and the full validator run only for everything else; the
+# result is the same, at a fraction of the cost on a bulk import.
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~-"
+_PLAIN_EMAIL = re.compile(rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@([A-Za-z0-9.-]+)")
+
+
+def _validated_email(text: str) -> str:
     try:
         result = validate_email(text, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as exc:
         raise InvalidValue("invalid_email", f"is not a valid email address: {exc}") from None
     return result.normalized.lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_domain(domain: str) -> bool:
+    """True when email-validator accepts `domain` and normalizes it to its lower case."""
+    try:
+        return validate_email(f"a@{domain}", check_deliverability=False, allow_smtputf8=True).domain == domain.lower()
+    except EmailNotValidError:
+        return False
+
+
+def normalize_email(value: Any) -> str | None:
+    text = _text(value, 254)
+    if not text:
+        return None
+    plain = _PLAIN_EMAIL.fullmatch(text)
+    if plain and _plain_domain(plain.group(1)):
+        return text.lower()
+    return _validated_email(text)
 
 
 def normalize_custom_id(value: Any) -> str | None:

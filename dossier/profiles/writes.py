@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 from dossier.profiles.attributes import AttributeRegistry, check_attribute_name
 from dossier.profiles.errors import FieldError, InvalidValue
-from dossier.profiles.fields import AGREEMENT_CHANNELS, CONTROL_CHARS, FIELDS_BY_NAME, normalize_boolean
+from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_NAME, check_characters, normalize_boolean
 
 UNSET: Any = type("Unset", (), {"__repr__": lambda self: "UNSET", "__bool__": lambda self: False})()
 TAG_MAX = 64
@@ -40,8 +40,7 @@ def normalize_tag(value: Any) -> str:
     tag = unicodedata.normalize("NFC", value).strip()
     if not tag or len(tag) > TAG_MAX:
         raise InvalidValue("invalid_tag", f"a tag is 1-{TAG_MAX} characters")
-    if CONTROL_CHARS.search(tag) or "\n" in tag or "\t" in tag or "\r" in tag:
-        raise InvalidValue("control_characters", "a tag must not contain control characters")
+    check_characters(tag)
     return tag
 
 
@@ -84,7 +83,7 @@ def parse_write(
     errors: list[FieldError] = []
     for path, raw in values.items():
         try:
-            _parse_value(write, path, raw, registry, from_text)
+            parse_value(write, path, raw, registry, from_text)
         except InvalidValue as exc:
             errors.append(FieldError(path, exc.code, exc.message, raw))
     if tags is not UNSET:
@@ -97,7 +96,11 @@ def parse_write(
     return write, errors
 
 
-def _parse_value(write: ProfileWrite, path: str, raw: Any, registry: AttributeRegistry, from_text: bool) -> None:
+def parse_value(write: ProfileWrite, path: str, raw: Any, registry: AttributeRegistry, from_text: bool) -> None:
+    """Normalize one field path's value into `write`; InvalidValue when it breaks the field's rule.
+
+    `parse_write` applies it to every value of a write; a bulk reader may call it per cell.
+    """
     if path in FIELDS_BY_NAME:
         spec = FIELDS_BY_NAME[path]
         if raw is None:

@@ -1,0 +1,238 @@
+"""Import use cases: keep an upload, start a run over it, run it chunk by chunk, report rejects.
+
+Every door (the UI, `dossier import`, `POST /api/v1/imports`) stores the file with
+`store_file`, validates options with `mapping.parse_options` and calls `do_start_import`; the
+job engine then calls `ImportKind.run_chunk` until the file is read. Each chunk reads the next
+rows after the cursor, turns them into writes and hands them to the change service in one go,
+inside the engine's transaction: the profiles, their events, the counters and the cursor commit
+together, so a killed worker resumes at the first row that did not commit.
+
+The error report is a file beside the upload. It is not transactional, so the cursor also
+records how many of its bytes belong to committed chunks: a chunk that runs again first cuts
+the report back to that length, and no rejected row is reported twice.
+"""
+
+import csv
+import datetime as dt
+import gc
+import io
+import json
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.move import file_move_safe
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+from dossier.activity import event_types
+from dossier.jobs import engine
+from dossier.jobs.models import Job
+from dossier.imports.mapping import ImportPlan, RowParser, parse_options
+from dossier.imports.models import Import, ImportFile
+from dossier.imports.parsing import CSV, JSONL, FileRejected, Record, inspect_file, open_rows, read_chunk
+from dossier.profiles.attributes import AttributeRegistry
+from dossier.profiles.changes import ChangeContext, WriteItem, WriteResult, apply_writes
+from dossier.profiles.errors import FieldError
+from dossier.profiles.writes import ProfileWrite
+
+CHUNK_ROWS = 5000
+INLINE_ROWS = 1000  # a run this small finishes within the request that starts it
+MAX_ERRORS = 1000  # rejected-row problems kept on the job; the error report has them all
+STATUSES = ("created", "updated", "unchanged", "skipped", "rejected")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def upload_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store_file(name: str, *, upload=None, path: str | None = None, created_by: str) -> ImportFile:
+    """Keep the file (an upload is moved under the data directory, a local path used where it is),
+    inspect it, and record it; FileRejected when it cannot be imported."""
+    if upload is not None:
+        suffix = Path(name).suffix.lower()[:10] if Path(name).suffix.isascii() else ""
+        stored = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
+        _save_upload(upload, stored)
+        path = str(stored)
+    try:
+        info = inspect_file(path)
+    except FileRejected:
+        if upload is not None:
+            Path(path).unlink(missing_ok=True)
+        raise
+    return ImportFile.objects.create(
+        name=name[:255], path=path, size=info.size, sha256=info.sha256, format=info.format, encoding=info.encoding,
+        delimiter=info.delimiter, columns=info.columns, sample=_json_safe(info.sample),
+        data_offset=info.data_offset, header_lines=info.header_lines, lines=info.lines, created_by=created_by)
+
+
+def _save_upload(upload, destination: Path) -> None:
+    """Move a spooled upload into place (no copy of a large file); write a small one out."""
+    if hasattr(upload, "temporary_file_path"):
+        upload.file.flush()
+        file_move_safe(upload.temporary_file_path(), str(destination), allow_overwrite=False)
+        return
+    with open(destination, "wb") as out:
+        for block in upload.chunks():
+            out.write(block)
+
+
+def plan_for(import_file: ImportFile, options: Any) -> tuple[ImportPlan, bool]:
+    """The options checked against the file: (plan, dryRun), or OptionsRejected listing every problem."""
+    return parse_options(options, import_file.columns, typed_values=import_file.format == JSONL)
+
+
+def estimated_rows(import_file: ImportFile) -> int:
+    return max(0, import_file.lines - import_file.header_lines)
+
+
+def create_import_job(import_file: ImportFile, plan: ImportPlan, *, dry_run: bool, actor: str, user=None) -> Job:
+    """The run's job and its import record, neither run nor queued yet (`dossier import` runs it itself)."""
+    job = Job.objects.create(kind=Job.Kind.IMPORT, created_by=actor, created_by_user=user,
+                             total=estimated_rows(import_file),
+                             params={"dryRun": dry_run, "file": import_file.name, "importFile": str(import_file.id)})
+    Import.objects.create(job=job, file=import_file, options=plan.as_json(), dry_run=dry_run)
+    return job
+
+
+def do_start_import(import_file: ImportFile, plan: ImportPlan, *, dry_run: bool, actor: str, user=None) -> Job:
+    """Start a run: within the request for a small file (the caller gets the finished job), else
+    queued for `dossier worker` in the transaction that creates the job."""
+    with transaction.atomic():
+        job = create_import_job(import_file, plan, dry_run=dry_run, actor=actor, user=user)
+        if job.total > INLINE_ROWS:
+            engine.enqueue(job)
+            return job
+    return engine.run(job.id)
+
+
+class ImportKind:
+    """The `import` job kind: each chunk is the next CHUNK_ROWS rows of the file.
+
+    The parsed cells of the job this process runs are remembered from chunk to chunk, as long as
+    nothing they depend on changed: the attribute registry, and the day (a birth date "in the
+    future" today is valid tomorrow).
+    """
+
+    def __init__(self):
+        self._caches: tuple[tuple, dict[str, dict]] = ((), {})
+
+    def _cell_caches(self, job: Job, registry: AttributeRegistry) -> dict[str, dict]:
+        key = (job.id, dt.date.today(), sorted(registry.types.items()))
+        if self._caches[0] != key:
+            self._caches = (key, {})
+        return self._caches[1]
+
+    def run_chunk(self, job: Job) -> bool:
+        # A chunk builds a few hundred thousand small objects that all live until it ends; the
+        # cyclic garbage collector would scan them again and again for nothing (a quarter of the
+        # chunk's time). Reference counting frees them; any cycle is collected after the chunk.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run_chunk(job)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _run_chunk(self, job: Job) -> bool:
+        run = Import.objects.select_related("file").get(job_id=job.id)
+        import_file = run.file
+        plan = ImportPlan.from_json(run.options)
+        state = job.state or {"offset": import_file.data_offset, "line": import_file.header_lines, "reportBytes": 0}
+        rows = open_rows(import_file.format, import_file.path, import_file.delimiter)
+        chunk = read_chunk(rows, state["offset"], state["line"], import_file.size, CHUNK_ROWS)
+        registry = AttributeRegistry.load(declared=plan.declared_types())
+        positions = {name: (name if import_file.format == JSONL else i) for i, name in enumerate(import_file.columns)}
+        parser = RowParser(plan, registry, from_text=import_file.format == CSV, positions=positions,
+                           caches=self._cell_caches(job, registry))
+        records: dict[int, Record] = {}
+        items: list[WriteItem] = []
+        for record in chunk.records:
+            if record.blank:
+                continue
+            records[record.line] = record
+            if record.problem:
+                items.append(WriteItem(record.line, None, ProfileWrite(), errors=[FieldError("", "unreadable", record.problem)]))
+            else:
+                items.append(parser.item(record.line, record.cells if record.values is None else record.values))
+        ctx = ChangeContext(source=event_types.SOURCE_IMPORT, actor=job.created_by, job_id=job.id)
+        results = apply_writes(items, ctx, registry=registry, dry_run=run.dry_run) if items else []
+        rejected = _tally(job, results, parser)
+        report_bytes = state["reportBytes"]
+        if rejected:
+            report_bytes = _append_report(run, [(records[r.index], r.errors) for r in rejected], report_bytes, parser)
+        job.state = {"offset": chunk.offset, "line": chunk.line, "reportBytes": report_bytes}
+        if chunk.at_end:
+            job.total = job.processed
+        return chunk.at_end
+
+
+def _tally(job: Job, results: list[WriteResult], parser: RowParser) -> list[WriteResult]:
+    """Add a chunk's results to the job's counters; return the rejected ones."""
+    summary = job.summary
+    statuses = Counter(r.status for r in results)
+    for status in STATUSES:
+        summary[status] = summary.get(status, 0) + statuses.get(status, 0)
+    attributes = Counter(summary.get("attributes", {}))
+    attributes.update(change["attribute"] for r in results for change in r.changes)
+    summary["attributes"] = dict(attributes)
+    job.processed += len(results)
+    job.succeeded += statuses["created"] + statuses["updated"] + statuses["unchanged"]
+    job.failed += statuses["rejected"]
+    rejected = [r for r in results if r.status == "rejected"]
+    for result in rejected:
+        for error in result.errors:
+            if len(job.errors) >= MAX_ERRORS:
+                return rejected
+            entry = {"row": result.index, "column": parser.column_of(error.field), **error.as_dict()}
+            job.errors.append(json.loads(json.dumps(entry, cls=DjangoJSONEncoder)))
+    return rejected
+
+
+def error_text(errors: list[FieldError], parser: RowParser) -> str:
+    parts = []
+    for error in errors:
+        column = parser.column_of(error.field) if error.field else ""
+        where = f"{column} ({error.field})" if column and column != error.field else column
+        parts.append(f"{where}: {error.message}" if where else error.message)
+    return "; ".join(parts)
+
+
+def neutralize(cell: Any) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP's advice: prefix a quote)."""
+    text = "" if cell is None else str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _append_report(run: Import, rejected: list[tuple[Record, list[FieldError]]], committed: int, parser: RowParser) -> int:
+    """Write rejected rows after the report's committed length; return its new length."""
+    if not run.error_report:
+        run.error_report = str(upload_dir() / f"{run.job_id}-errors.csv")
+        run.save(update_fields=["error_report"])
+    path = Path(run.error_report)
+    with open(path, "r+b" if path.exists() else "w+b") as raw:
+        raw.truncate(committed)
+        raw.seek(committed)
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        writer = csv.writer(text)
+        is_csv = run.file.format == CSV
+        if committed == 0:
+            writer.writerow(map(neutralize, ["row", "error", *(run.file.columns if is_csv else ["line"])]))
+        for record, errors in rejected:
+            cells = (record.cells or []) if is_csv else [record.raw]
+            writer.writerow(map(neutralize, [record.line, error_text(errors, parser), *cells]))
+        text.flush()
+        size = raw.tell()
+        text.detach()
+    return size
+
+
+def _json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
