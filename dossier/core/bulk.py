@@ -66,6 +66,7 @@ class _ColumnPreparer:
         self.types: frozenset = frozenset()
         self.convert: Callable[[Any], Any] | None = None  # applied to values of `types`; None: as they are
         self.distinct = False  # convert each distinct value once (dates and times repeat a lot)
+        self.as_is: frozenset = frozenset()  # types `convert` returns unchanged: a column of only these is kept
         if internal in ("CharField", "TextField"):
             self.types = frozenset({str})
         elif internal in INTEGER_TYPES:
@@ -79,6 +80,7 @@ class _ColumnPreparer:
         elif internal == "JSONField":
             adapt, encoder = connection.ops.adapt_json_value, field.encoder
             self.types = frozenset({dict, list, JsonText})
+            self.as_is = frozenset({JsonText})
             self.convert = lambda value: value if type(value) is JsonText else adapt(value, encoder)
         elif internal in ("DateField", "DateTimeField"):
             import datetime as dt
@@ -92,7 +94,7 @@ class _ColumnPreparer:
         kinds.discard(type(None))
         if not kinds <= self.types:
             return [None if v is None else self.slow(v, connection) for v in values]
-        if self.convert is None:
+        if self.convert is None or kinds <= self.as_is:
             return values
         if self.distinct:
             table = {v: self.convert(v) for v in set(values) if v is not None}

@@ -19,6 +19,8 @@ import io
 import json
 import uuid
 from collections import Counter
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +182,7 @@ def _tally(job: Job, results: list[WriteResult], parser: RowParser) -> list[Writ
     for status in STATUSES:
         summary[status] = summary.get(status, 0) + statuses.get(status, 0)
     attributes = Counter(summary.get("attributes", {}))
-    attributes.update(change["attribute"] for r in results for change in r.changes)
+    attributes.update(map(itemgetter("attribute"), chain.from_iterable(r.changes for r in results)))
     summary["attributes"] = dict(attributes)
     job.processed += len(results)
     job.succeeded += statuses["created"] + statuses["updated"] + statuses["unchanged"]

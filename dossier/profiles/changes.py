@@ -173,10 +173,11 @@ def diff_write(state: dict, write: ProfileWrite, *, is_new: bool, policies: dict
         if new["anonymous_type"] != state["anonymous_type"]:
             changes.append({"attribute": "anonymousType", "old": state["anonymous_type"], "new": new["anonymous_type"]})
 
+    checked = bool(policies) and not is_new  # otherwise every path is allowed
     for name, value in write.attributes.items():
         path = f"attributes.{name}"
         current = state["attributes"].get(name)
-        if not allowed(path, current):
+        if checked and not allowed(path, current):
             continue
         if value is None:
             if name in new["attributes"]:
@@ -240,7 +241,7 @@ def load_states(profile_ids: Iterable[Any], *, lock: bool = True) -> dict[Any, d
 
 
 def _resolve(items: Sequence[WriteItem]) -> tuple[dict[int, Any], dict[tuple[str, Any], Any]]:
-    """Map item index -> profile id for items whose identity names a stored profile.
+    """Map item index -> profile id for items whose identity (other than an id) names a stored profile.
 
     Also returns who holds each unique identifier (email, customId) that the items name or set,
     so checking that a new value is free costs no query per item: one query per identifier kind
@@ -260,7 +261,9 @@ def _resolve(items: Sequence[WriteItem]) -> tuple[dict[int, Any], dict[tuple[str
     owners: dict[tuple[str, Any], Any] = {}
     ambiguous: set = set()
     for kind, values in by_kind.items():
-        column = "id" if kind == "id" else IDENTITY_COLUMNS[kind]
+        if kind == "id":  # resolved against the states `load_states` reads by id anyway
+            continue
+        column = IDENTITY_COLUMNS[kind]
         for row in select_rows(Profile, (column, "id"), column, values):
             value = row[column]
             if kind == "phone" and ("phone", value) in owners:
@@ -268,7 +271,7 @@ def _resolve(items: Sequence[WriteItem]) -> tuple[dict[int, Any], dict[tuple[str
             owners[(kind, value)] = row["id"]
     resolved = {}
     for item in items:
-        if item.identity is None or item.errors:
+        if item.identity is None or item.errors or item.identity.kind == "id":
             continue
         key = (item.identity.kind, item.identity.value)
         if item.identity.kind == "phone" and item.identity.value in ambiguous:
@@ -319,7 +322,11 @@ def _apply_chunk(items: Sequence[WriteItem], ctx: ChangeContext, registry: Attri
                  dry_run: bool) -> list[WriteResult]:
     now = timezone.now()
     resolved, stored_owners = _resolve(items)
-    states = load_states(set(resolved.values()))
+    by_id = [item for item in items if item.identity is not None and item.identity.kind == "id" and not item.errors]
+    states = load_states({*resolved.values(), *(item.identity.value for item in by_id)})
+    for item in by_id:
+        if item.identity.value in states:
+            resolved[item.index] = item.identity.value
     companies = _companies_for(items, states)
     results: dict[int, WriteResult] = {}
     created: dict[Any, dict] = {}  # profile id -> state, for profiles this chunk creates
@@ -433,7 +440,8 @@ def _write(created: dict, updated: dict, before: dict, changes_by_profile: dict,
     groups: dict[tuple[str, ...], list[list]] = {}
     for profile_id, state in updated.items():
         old = before[profile_id]
-        columns = tuple(c for c in STATE_COLUMNS if not _same(old[c], state[c]))
+        # diff_write copies the state, so an untouched column still holds the very same object
+        columns = tuple(c for c in STATE_COLUMNS if old[c] is not state[c] and not _same(old[c], state[c]))
         values = [json_text(state[c]) if c == "attributes" else state[c] for c in columns]
         groups.setdefault(columns, []).append([*values, state["version"], now, profile_id])
     for columns, rows in groups.items():
