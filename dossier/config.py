@@ -49,6 +49,24 @@ def secret_key(directory: Path) -> str:
         return key
     key_file = directory / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        _create_secret_key(key_file)
     return key_file.read_text().strip()
+
+
+def _create_secret_key(key_file: Path) -> None:
+    """Write a new key readable by its owner only, and whole or not at all.
+
+    The key is written to a private temporary file first and then linked into place: no other user
+    ever sees the file readable, and when two processes start at once on a fresh install the
+    second link fails and both read the same, complete key.
+    """
+    temporary = key_file.with_name(f".{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as stream:
+            stream.write(secrets.token_urlsafe(50))
+        os.link(temporary, key_file)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -61,3 +61,17 @@ def role_of(user) -> str | None:
         return user.dossier_role.role
     except UserRole.DoesNotExist:
         return "viewer"
+
+
+class LoginFailure(models.Model):
+    """One failed log-in, kept while the login rate limit's window lasts (dossier.accounts.login).
+
+    `key` is a hash of the username and the caller's address: who was tried and from where is
+    counted without keeping either.
+    """
+
+    key = models.CharField(max_length=64)
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "failed_at"]), models.Index(fields=["failed_at"])]

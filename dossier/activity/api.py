@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
 
+from dossier.activity import event_types, openapi
 from dossier.activity.models import Event
 from dossier.activity.serializers import event_json
 from dossier.activity.services import NewEvent, record_events
@@ -28,22 +29,24 @@ def parse_time(raw: Any) -> dt.datetime | None:
     if isinstance(raw, str):
         try:
             value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            value = None
-        if value is not None:
-            return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+            # in UTC: PostgreSQL keeps offsets up to 15:59 only, Python's go to 23:59
+            return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+        except (ValueError, OverflowError):
+            pass
     raise InvalidValue("invalid_datetime", "time must be an ISO 8601 date and time")
 
 
-@router.get("/profiles/{profile_id}/events", summary="A profile's activity list, newest first")
+@router.get("/profiles/{profile_id}/events", summary="A profile's activity list, newest first", openapi_extra=openapi.LIST_EVENTS)
 def list_events(request: HttpRequest, profile_id: str):
     require(request, "profiles:read")
     pid = _profile_id(profile_id)
     if not Profile.objects.filter(id=pid).exists():
         raise ApiError(404, "not_found", "no profile has this id")
     query = Event.objects.filter(profile_id=pid)
-    if request.GET.get("type"):
-        query = query.filter(type=request.GET["type"])
+    event_type = request.GET.get("type")
+    if event_type:
+        # a text no event type can have matches nothing (and a NUL never reaches PostgreSQL)
+        query = query.filter(type=event_type) if event_types.EVENT_TYPE_PATTERN.match(event_type) else query.none()
     try:
         limit = int(request.GET.get("limit", 50))
         cursor = int(request.GET["cursor"]) if request.GET.get("cursor") else None
@@ -58,7 +61,7 @@ def list_events(request: HttpRequest, profile_id: str):
     return json_response({"items": [event_json(e) for e in events[:limit]], "nextCursor": next_cursor})
 
 
-@router.post("/profiles/{profile_id}/events", summary="Add an event to a profile by hand")
+@router.post("/profiles/{profile_id}/events", summary="Add an event to a profile by hand", openapi_extra=openapi.ADD_EVENT)
 @idempotent
 def add_event(request: HttpRequest, profile_id: str):
     principal = require(request, "events:write")
@@ -128,7 +131,7 @@ def _track(items: list, ctx) -> list[dict]:
     return results
 
 
-@router.post("/events", summary="Track an event of a profile")
+@router.post("/events", summary="Track an event of a profile", openapi_extra=openapi.TRACK_EVENT)
 @idempotent
 def track_event(request: HttpRequest):
     principal = require(request, "events:write")
@@ -141,7 +144,7 @@ def track_event(request: HttpRequest):
     return json_response(event_json(Event.objects.get(id=result["id"])), status=201)
 
 
-@router.post("/events/batch", summary="Track up to 1000 events")
+@router.post("/events/batch", summary="Track up to 1000 events", openapi_extra=openapi.TRACK_EVENTS)
 @idempotent
 def track_events(request: HttpRequest):
     principal = require(request, "events:write")

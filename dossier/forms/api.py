@@ -5,15 +5,16 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from dossier.core.api import ApiError, json_response, read_json, require
+from dossier.forms import openapi
 from dossier.forms.models import Form
-from dossier.forms.services import FormRejected, do_save_form, form_json
+from dossier.forms.services import SLUG, FormRejected, do_save_form, form_json
 
 router = Router(tags=["forms"])
 SCOPE = "workflows"
 
 
 def _form(slug: str) -> Form:
-    form = Form.objects.filter(slug=slug).first()
+    form = Form.objects.filter(slug=slug).first() if SLUG.match(slug) else None
     if form is None:
         raise ApiError(404, "not_found", "no form has this slug")
     return form
@@ -34,7 +35,7 @@ def list_forms(request: HttpRequest):
     return json_response({"items": [form_json(form) for form in Form.objects.all()]})
 
 
-@router.post("/forms", summary="Create a form")
+@router.post("/forms", summary="Create a form", openapi_extra=openapi.SAVE_FORM)
 def create_form(request: HttpRequest):
     require(request, SCOPE)
     return _save(request, None, 201)
@@ -46,7 +47,7 @@ def get_form(request: HttpRequest, slug: str):
     return json_response(form_json(_form(slug)))
 
 
-@router.put("/forms/{slug}", summary="Replace a form (its slug stays)")
+@router.put("/forms/{slug}", summary="Replace a form (its slug stays)", openapi_extra=openapi.SAVE_FORM)
 def update_form(request: HttpRequest, slug: str):
     require(request, SCOPE)
     _form(slug)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from dossier.activity import event_types
 from dossier.activity.services import NewEvent, record_events
+from dossier.core.jsonvalues import check_json
 from dossier.forms.models import Form
 from dossier.profiles.attributes import AttributeRegistry, check_attribute_name
 from dossier.profiles.models import AttributeDefinition
@@ -25,8 +26,8 @@ from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_NAME, STANDARD
 from dossier.profiles.services import parse_identity
 from dossier.profiles.writes import normalize_tag, parse_write
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")
+FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}\Z")
 HONEYPOT = "homepage_url"  # a field people never see; bots that fill every input fill it
 RESERVED_NAMES = frozenset({HONEYPOT, "formId"})
 MAX_FIELDS = 50
@@ -69,7 +70,9 @@ def parse_form(data: Any) -> dict[str, Any]:
     """The form's model values from the API's JSON; raises FormRejected listing every problem."""
     if not isinstance(data, dict):
         raise FormRejected([FieldError("", "invalid_type", "a form is a JSON object", None)])
-    errors: list[FieldError] = []
+    errors: list[FieldError] = check_json(data)
+    if errors:
+        raise FormRejected(errors)
     for key in data:
         if key not in FORM_KEYS and key not in READ_ONLY_KEYS:
             errors.append(FieldError(key, "unknown_field", f"a form has {', '.join(FORM_KEYS)}", data[key]))
@@ -136,14 +139,16 @@ def _fields(raw: Any, identifier: str, errors: list[FieldError]) -> list[dict]:
             errors.append(FieldError(f"{here}.name", "invalid_name", "1-64 letters, digits, '_', '.' or '-', starting with a letter (not formId)", name))
         elif name in names:
             errors.append(FieldError(f"{here}.name", "duplicate", "another field has this name", name))
-        names.add(name)
+        else:
+            names.add(name)
         try:
             check_target(target)
         except InvalidValue as exc:
             errors.append(FieldError(f"{here}.target", exc.code, exc.message, target))
-        if target is not None and target in targets:
-            errors.append(FieldError(f"{here}.target", "duplicate", "another field fills this profile field", target))
-        targets.add(target)
+        else:  # a text or None from here on, never an unhashable list
+            if target is not None and target in targets:
+                errors.append(FieldError(f"{here}.target", "duplicate", "another field fills this profile field", target))
+            targets.add(target)
         if not isinstance(label, str) or len(label) > 200:
             errors.append(FieldError(f"{here}.label", "too_long", "a label is at most 200 characters", label))
         if not isinstance(required, bool):
@@ -209,7 +214,9 @@ def do_submit_form(form: Form, submitted: Mapping[str, Any], *, from_text: bool,
     """Apply a submission: `submitted` maps field names to what was sent. An empty value leaves
     the profile's value as it is (an optional field left blank must not erase what is stored).
     Raises FormRejected with errors named by the form's field names."""
-    errors: list[FieldError] = []
+    errors: list[FieldError] = check_json(dict(submitted))
+    if errors:
+        raise FormRejected(errors)
     values: dict[str, Any] = {}
     name_of_target = {spec["target"]: spec["name"] for spec in form.fields if spec["target"]}
     for spec in form.fields:

@@ -10,7 +10,7 @@ re-renders the page with the messages beside the fields (or a JSON 422 for JSON 
 
 import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
@@ -113,6 +113,9 @@ def _read_submission(request: HttpRequest) -> tuple[dict[str, Any], bool]:
         if not isinstance(data, dict):
             raise ValueError("the body must be a JSON object of field: value")
         return data, False
+    if request.content_type == "application/x-www-form-urlencoded":
+        # Django reads undecodable bytes as U+FFFD; a submission must say what it means.
+        parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
     submitted = {}
     for key in request.POST:
         items = request.POST.getlist(key)
@@ -154,7 +157,7 @@ def public_form(request: HttpRequest, slug: str) -> HttpResponse:
         return _refuse(request, form, 413, "body_too_large", f"a submission is at most {MAX_BODY_BYTES // 1024} KB", origin)
     try:
         submitted, from_text = _read_submission(request)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: JSON nested too deep
         return _refuse(request, form, 400, "malformed_body", f"the submission cannot be read: {exc}", origin)
     if submitted.get(HONEYPOT):
         return _refuse(request, form, 400, "spam_suspected", "the submission was refused as automated", origin)

@@ -1,13 +1,12 @@
 """REST endpoints of imports (SPEC §6): start one with a multipart upload, follow it, fetch its rejects."""
 
-import json
 import uuid
 from pathlib import Path
 
 from django.http import HttpRequest
 from ninja import Router
 
-from dossier.core.api import ApiError, idempotent, json_response, require
+from dossier.core.api import ApiError, idempotent, json_response, parse_json, require
 from dossier.imports.mapping import OptionsRejected
 from dossier.imports.models import Import, ImportFile
 from dossier.imports.parsing import FileRejected
@@ -42,10 +41,7 @@ def create_import(request: HttpRequest):
         raise ApiError(422, "validation_failed", "send the file as the multipart field 'file'",
                        [FieldError("file", "required", "is required", None)])
     raw_options = request.POST.get("options") or "{}"
-    try:
-        options = json.loads(raw_options)
-    except ValueError as exc:
-        raise ApiError(400, "malformed_json", f"options is not valid JSON: {exc}") from None
+    options = parse_json(raw_options, "options")
     try:
         import_file = store_file(upload.name, upload=upload, created_by=principal.actor)
     except FileRejected as exc:

@@ -12,10 +12,10 @@ from typing import Any
 from django.db import transaction
 
 from dossier.profiles.errors import InvalidValue
-from dossier.profiles.fields import CONTROL_CHARS, FALSE_WORDS, RESERVED_NAMES, TRUE_WORDS
+from dossier.profiles.fields import FALSE_WORDS, RESERVED_NAMES, TRUE_WORDS, check_characters
 from dossier.profiles.models import AttributeDefinition
 
-ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
+ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}\Z")
 TYPES = tuple(AttributeDefinition.Type.values)
 MAX_TEXT = 4000
 MAX_LIST_ITEMS = 200
@@ -51,8 +51,7 @@ def _coerce_text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise InvalidValue("invalid_type", "must be text")
     text = str(value)
-    if CONTROL_CHARS.search(text):
-        raise InvalidValue("control_characters", "must not contain control characters")
+    check_characters(text, multiline=True)
     if len(text) > MAX_TEXT:
         raise InvalidValue("too_long", f"must be at most {MAX_TEXT} characters")
     return text

@@ -1,7 +1,13 @@
 """The one shape of a validation problem, shared by the API, batch edit, import and forms."""
 
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import dataclass
 from typing import Any
+
+# A lone UTF-16 surrogate (JSON "\ud800") is not a character: no database stores it as text, and
+# no response can carry it.
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+ESCAPED_SURROGATE = re.compile(r"\\ud[89a-f][0-9a-f]{2}")
 
 
 @dataclass
@@ -12,9 +18,7 @@ class FieldError:
     value: Any = None
 
     def as_dict(self) -> dict:
-        data = asdict(self)
-        data["value"] = _printable(self.value)
-        return data
+        return {"field": self.field, "code": self.code, "message": self.message, "value": _printable(self.value)}
 
 
 class InvalidValue(ValueError):
@@ -36,10 +40,17 @@ class ProfileWriteRejected(Exception):
 
 
 def _printable(value: Any) -> Any:
-    """Echo a rejected value back, cut short so a 10 MB string is not echoed whole."""
-    if isinstance(value, str) and len(value) > 200:
-        return value[:200] + "…"
+    """Echo a rejected value back, cut short so a 10 MB string is not echoed whole, and encodable:
+    a lone surrogate becomes U+FFFD (it has no UTF-8 form, so a response holding it cannot be sent)."""
+    if isinstance(value, str):
+        text = LONE_SURROGATE.sub("\ufffd", value)
+        return text[:200] + "…" if len(text) > 200 else text
     if isinstance(value, (dict, list)):
-        text = repr(value)
-        return text[:200] + "…" if len(text) > 200 else value
+        try:
+            text = repr(value)  # escapes lone surrogates as \udXXX
+        except RecursionError:
+            return "…"
+        if len(text) > 200:
+            return text[:200] + "…"
+        return text if ESCAPED_SURROGATE.search(text) else value
     return value

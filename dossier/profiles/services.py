@@ -10,6 +10,7 @@ from django.utils import timezone
 from dossier.activity import event_types
 from dossier.activity.models import Event
 from dossier.activity.services import NewEvent, record_events
+from dossier.core.jsonvalues import check_json
 from dossier.profiles.attributes import AttributeRegistry
 from dossier.profiles.changes import ChangeContext, Identity, WriteItem, WriteResult, apply_writes
 from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
@@ -144,8 +145,12 @@ def check_event(type_: Any, params: Any) -> list[FieldError]:
         errors.append(FieldError("type", "reserved", "profile.created and profile.updated are written by Dossier itself", type_))
     if params is not None and not isinstance(params, dict):
         errors.append(FieldError("params", "invalid_type", "params must be an object", params))
-    elif params and len(json.dumps(params)) > MAX_EVENT_PARAMS_BYTES:
-        errors.append(FieldError("params", "too_large", f"params must be at most {MAX_EVENT_PARAMS_BYTES} bytes as JSON", None))
+    elif params:
+        problems = check_json(params, "params")
+        if problems:
+            errors += problems
+        elif len(json.dumps(params)) > MAX_EVENT_PARAMS_BYTES:
+            errors.append(FieldError("params", "too_large", f"params must be at most {MAX_EVENT_PARAMS_BYTES} bytes as JSON", None))
     return errors
 
 

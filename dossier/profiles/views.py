@@ -22,6 +22,7 @@ from django.urls import reverse
 from dossier.accounts.access import browser_page, may_edit
 from dossier.activity import event_types
 from dossier.activity.models import Event
+from dossier.core.params import row_id
 from dossier.jobs.models import Job
 from dossier.profiles.changes import ChangeContext, load_states
 from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
@@ -325,10 +326,11 @@ def _activity(request, profile_id: uuid.UUID, event_type: str) -> tuple[list[Eve
     """One page of the activity list, newest first, through the (profile, [type,] id) index."""
     query = Event.objects.filter(profile_id=profile_id)
     if event_type:
-        query = query.filter(type=event_type)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        query = query.filter(id__lt=int(before))
+        # a text no event type can have matches nothing (and a NUL never reaches PostgreSQL)
+        query = query.filter(type=event_type) if event_types.EVENT_TYPE_PATTERN.match(event_type) else query.none()
+    before = row_id(request.GET.get("before"))
+    if before is not None:
+        query = query.filter(id__lt=before)
     events = list(query.order_by("-id")[: EVENTS_PAGE_SIZE + 1])
     older_url = ""
     if len(events) > EVENTS_PAGE_SIZE:

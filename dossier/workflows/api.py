@@ -5,7 +5,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from dossier.core.api import ApiError, json_response, read_json, require
+from dossier.core.params import row_id
 from dossier.profiles.errors import FieldError
+from dossier.workflows import openapi
 from dossier.workflows.models import Workflow, WorkflowRun, WorkflowVersion
 from dossier.workflows.serializers import run_json, workflow_json
 from dossier.workflows.services import (
@@ -23,7 +25,8 @@ MAX_RUNS_PAGE = 200
 
 
 def _workflow(workflow_id: str) -> Workflow:
-    workflow = Workflow.objects.filter(id=int(workflow_id)).first() if workflow_id.isdigit() else None
+    pk = row_id(workflow_id)
+    workflow = Workflow.objects.filter(id=pk).first() if pk is not None else None
     if workflow is None:
         raise ApiError(404, "not_found", "no workflow has this id")
     return workflow
@@ -42,7 +45,7 @@ def list_workflows(request: HttpRequest):
     return json_response({"items": [workflow_json(w, definitions.get(w.id, {})) for w in workflows]})
 
 
-@router.post("/workflows", summary="Create a workflow")
+@router.post("/workflows", summary="Create a workflow", openapi_extra=openapi.SAVE_WORKFLOW)
 def create_workflow(request: HttpRequest):
     principal = require(request, SCOPE)
     try:
@@ -59,7 +62,8 @@ def get_workflow(request: HttpRequest, workflow_id: str):
     return json_response(workflow_json(workflow, current_definition(workflow)))
 
 
-@router.put("/workflows/{workflow_id}", summary="Replace a workflow's definition (a new version) or enable/disable it")
+@router.put("/workflows/{workflow_id}", summary="Replace a workflow's definition (a new version) or enable/disable it",
+            openapi_extra=openapi.SAVE_WORKFLOW)
 def update_workflow(request: HttpRequest, workflow_id: str):
     principal = require(request, SCOPE)
     workflow = _workflow(workflow_id)
@@ -77,7 +81,8 @@ def delete_workflow(request: HttpRequest, workflow_id: str):
     return HttpResponse(status=204)
 
 
-@router.post("/workflows/{workflow_id}/test", summary="Show what a sample event would do, writing nothing")
+@router.post("/workflows/{workflow_id}/test", summary="Show what a sample event would do, writing nothing",
+             openapi_extra=openapi.TEST_WORKFLOW)
 def test_workflow(request: HttpRequest, workflow_id: str):
     """Body: `{event: {type, params, profile?: {id|email|customId|phone}}, definition?}`; without
     `definition` the workflow's current version is tested."""
@@ -94,7 +99,7 @@ def test_workflow(request: HttpRequest, workflow_id: str):
     return json_response(result)
 
 
-@router.get("/workflows/{workflow_id}/runs", summary="A workflow's runs, newest first")
+@router.get("/workflows/{workflow_id}/runs", summary="A workflow's runs, newest first", openapi_extra=openapi.LIST_RUNS)
 def list_runs(request: HttpRequest, workflow_id: str):
     require(request, SCOPE)
     workflow = _workflow(workflow_id)
@@ -105,8 +110,9 @@ def list_runs(request: HttpRequest, workflow_id: str):
             raise ApiError(422, "invalid_filter", f"status is one of {', '.join(WorkflowRun.Status.values)}",
                            [FieldError("status", "invalid_choice", "unknown status", status)])
         runs = runs.filter(status=status)
-    if request.GET.get("eventId", "").isdigit():
-        runs = runs.filter(event_id=int(request.GET["eventId"]))
+    event_id = row_id(request.GET.get("eventId"))
+    if event_id is not None:
+        runs = runs.filter(event_id=event_id)
     try:
         limit = int(request.GET.get("limit", 50))
         cursor = int(request.GET["cursor"]) if request.GET.get("cursor") else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dossier.activity import event_types
+from dossier.core.jsonvalues import check_json
 from dossier.profiles.attributes import AttributeRegistry, check_attribute_name
 from dossier.profiles.errors import FieldError, InvalidValue
 from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_NAME
@@ -117,6 +118,9 @@ def parse_definition(data: Any, *, stored: bool = False) -> tuple[Definition | N
     if not isinstance(data, dict):
         check.error("", "invalid_type", "a workflow is a JSON object {name, enabled, trigger, nodes}", None)
         return None, check.errors
+    unstorable = [] if stored else check_json(data)
+    if unstorable:
+        return None, unstorable
     check.keys("", {k: v for k, v in data.items() if k not in META_KEYS}, TOP_KEYS)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:

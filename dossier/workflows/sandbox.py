@@ -56,6 +56,41 @@ def _bounded_filter(fn):
     return wrapper
 
 
+def _too_long() -> SecurityError:
+    return SecurityError(f"a template value may be at most {MAX_VALUE} characters long")
+
+
+def _presized_replace(fn):
+    """`replace`, refused before it runs when its result would be too long: replacing each of
+    20,000 characters by a 20,000-character text would build 400 MB before any check after it."""
+
+    @functools.wraps(fn)
+    def wrapper(eval_ctx, s, old, new, count=None):
+        text, old_text, new_text = str(s), str(old), str(new)
+        found = text.count(old_text) if old_text else len(text) + 1
+        if count is not None and count >= 0:
+            found = min(found, count)
+        if len(text) + found * (len(new_text) - len(old_text)) > MAX_VALUE:
+            raise _too_long()
+        return fn(eval_ctx, s, old, new, count)
+
+    return wrapper
+
+
+def _presized_join(fn):
+    """`join`, refused before it runs when its result would be too long (many items, a long separator)."""
+
+    @functools.wraps(fn)
+    def wrapper(eval_ctx, value, d="", attribute=None):
+        items = list(value)
+        size = len(str(d)) * max(len(items) - 1, 0) + (sum(len(str(i)) for i in items) if attribute is None else 0)
+        if size > MAX_VALUE:
+            raise _too_long()
+        return fn(eval_ctx, items, d, attribute)
+
+    return wrapper
+
+
 class ValueSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
@@ -66,7 +101,7 @@ class ValueSandbox(ImmutableSandboxedEnvironment):
         if operator == "*":
             for seq, count in ((left, right), (right, left)):
                 if isinstance(seq, sized) and isinstance(count, int) and len(seq) * max(count, 0) > MAX_VALUE:
-                    raise SecurityError(f"a template value may be at most {MAX_VALUE} characters long")
+                    raise _too_long()
         if operator == "**" and isinstance(left, int) and isinstance(right, int):
             if right > 0 and abs(left).bit_length() * right > MAX_POWER_BITS:
                 raise SecurityError("the power is too large")
@@ -95,6 +130,8 @@ def _environment() -> ValueSandbox:
     env = ValueSandbox(undefined=ChainableUndefined, autoescape=False, keep_trailing_newline=True)
     env.globals.clear()
     env.filters = {name: _bounded_filter(fn) for name, fn in env.filters.items() if name in FILTERS}
+    env.filters["replace"] = _bounded_filter(_presized_replace(env.filters["replace"].__wrapped__))
+    env.filters["join"] = _bounded_filter(_presized_join(env.filters["join"].__wrapped__))
     return env
 
 

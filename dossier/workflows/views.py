@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from dossier.accounts.access import browser_page, may_edit
 from dossier.activity import event_types
 from dossier.activity.models import Event
+from dossier.core.params import row_id
 from dossier.forms.services import field_path_choices
 from dossier.profiles.errors import FieldError
 from dossier.workflows.conditions import OPS
@@ -127,9 +128,9 @@ def workflow_runs(request: HttpRequest, workflow_id: int) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in WorkflowRun.Status.values:
         runs = runs.filter(status=status)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        runs = runs.filter(id__lt=int(before))
+    before = row_id(request.GET.get("before"))
+    if before is not None:
+        runs = runs.filter(id__lt=before)
     page = list(runs.order_by("-id")[: RUNS_PAGE_SIZE + 1])
     older = page[RUNS_PAGE_SIZE - 1].id if len(page) > RUNS_PAGE_SIZE else None
     page = page[:RUNS_PAGE_SIZE]
