@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from dossier.bench.seed import PROFILE_COLUMNS
 
 PROFILE_INDEXES = (  # (unique?, columns): the indexes the migrated profile table has
-    (True, "id"), (True, "email"), (True, "custom_id"), (False, "phone"), (False, "city"), (False, "last_name"),
+    (True, "id"), (True, "email"), (True, "custom_id"), (False, "phone"), (False, "city, created_at, id"), (False, "last_name"),
     (False, "created_at, id"), (False, "updated_at, id"),
 )
 
@@ -25,6 +25,15 @@ def clone_profile_table(name: str = "bench_ceiling_profile") -> str:
         for number, (unique, columns) in enumerate(PROFILE_INDEXES):
             kind = "UNIQUE INDEX" if unique else "INDEX"
             cursor.execute(f"CREATE {kind} {name}_{number} ON {name} ({columns})")
+    return name
+
+
+def clone_tag_link_table(name: str = "bench_ceiling_profiletag") -> str:
+    """A copy of profiles_profiletag (rows and its unique pair index) for ceilings to write into."""
+    drop_table(name)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {name} AS SELECT * FROM profiles_profiletag")
+        cursor.execute(f"CREATE UNIQUE INDEX {name}_pair ON {name} (profile_id, tag_id)")
     return name
 
 

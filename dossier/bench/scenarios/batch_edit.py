@@ -15,7 +15,7 @@ from django.db import connection, transaction
 
 from dossier.accounts.models import ROLE_SCOPES
 from dossier.bench import measure
-from dossier.bench.ceilings import clone_profile_table, drop_table
+from dossier.bench.ceilings import clone_profile_table, clone_tag_link_table, drop_table
 from dossier.bench.registry import BenchContext, Measurement, scenario
 from dossier.bench.seed import SEED_TIME, db_time, ensure_tags, seed_profiles
 from dossier.core.api import Principal
@@ -61,19 +61,9 @@ def _selected_ids() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _scratch_tables() -> tuple[str, str]:
-    table = clone_profile_table()
-    links = "bench_ceiling_profiletag"
-    drop_table(links)
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {links} AS SELECT * FROM profiles_profiletag")
-        cursor.execute(f"CREATE UNIQUE INDEX {links}_pair ON {links} (profile_id, tag_id)")
-    return table, links
-
-
 def _bare_updates(ids: list[str]) -> float:
     """Seconds for the bare writes of the same change, chunk by chunk, on scratch tables."""
-    table, links = _scratch_tables()
+    table, links = clone_profile_table(), clone_tag_link_table()
     tag_id = ensure_tags(("campaign-2026",))["campaign-2026"]
     now = db_time(SEED_TIME)
     started = time.perf_counter()
@@ -92,7 +82,7 @@ def _bare_updates(ids: list[str]) -> float:
 
 def _set_wise_updates() -> float:
     """Seconds for the same writes as two statements over the whole selection."""
-    table, links = _scratch_tables()
+    table, links = clone_profile_table(), clone_tag_link_table()
     tag_ids = ensure_tags(("campaign-2026", FILTER["tag"]))
     merge = "attributes || %s::jsonb" if connection.vendor == "postgresql" else "json_patch(attributes, %s)"
     selection = f"SELECT profile_id FROM {links} WHERE tag_id = %s"

@@ -27,7 +27,7 @@ from django.utils import timezone
 from dossier.activity.models import Event
 from dossier.activity.services import NewEvent, record_events
 from dossier.bench import measure
-from dossier.bench.ceilings import clone_profile_table, drop_table
+from dossier.bench.ceilings import clone_profile_table, clone_tag_link_table, drop_table
 from dossier.bench.registry import BenchContext, Measurement, scenario
 from dossier.bench.seed import SEED_TIME, db_time, ensure_tags, seed_profiles
 from dossier.forms.services import do_save_form
@@ -152,12 +152,7 @@ def _stop(workers: list[subprocess.Popen]) -> None:
 
 def _bare_writes(profile_ids: list[str]) -> float:
     """Seconds for the bare profile writes of the same runs, chunk by chunk, on scratch tables."""
-    table = clone_profile_table()
-    links = "bench_ceiling_profiletag"
-    drop_table(links)
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {links} AS SELECT * FROM profiles_profiletag")
-        cursor.execute(f"CREATE UNIQUE INDEX {links}_pair ON {links} (profile_id, tag_id)")
+    table, links = clone_profile_table(), clone_tag_link_table()
     tag_id = ensure_tags(("newsletter",))["newsletter"]
     now = db_time(SEED_TIME)
     started = time.perf_counter()
