@@ -12,7 +12,7 @@ from dossier.activity import event_types, openapi
 from dossier.activity.models import Event
 from dossier.activity.serializers import event_json
 from dossier.activity.services import NewEvent, record_events
-from dossier.core.api import ApiError, idempotent, json_response, read_json, require
+from dossier.core.api import ApiError, idempotent, json_response, newest_first_page, read_json, require
 from dossier.profiles.api import _profile_id, change_context
 from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
 from dossier.profiles.models import Profile
@@ -47,18 +47,8 @@ def list_events(request: HttpRequest, profile_id: str):
     if event_type:
         # a text no event type can have matches nothing (and a NUL never reaches PostgreSQL)
         query = query.filter(type=event_type) if event_types.EVENT_TYPE_PATTERN.match(event_type) else query.none()
-    try:
-        limit = int(request.GET.get("limit", 50))
-        cursor = int(request.GET["cursor"]) if request.GET.get("cursor") else None
-        if not 1 <= limit <= MAX_EVENTS_PAGE:
-            raise ValueError
-    except ValueError:
-        raise ApiError(422, "invalid_filter", f"limit is 1-{MAX_EVENTS_PAGE}; cursor is the nextCursor of a previous page") from None
-    if cursor is not None:
-        query = query.filter(id__lt=cursor)
-    events = list(query.order_by("-id")[: limit + 1])
-    next_cursor = str(events[limit - 1].id) if len(events) > limit else None
-    return json_response({"items": [event_json(e) for e in events[:limit]], "nextCursor": next_cursor})
+    events, next_cursor = newest_first_page(request, query, maximum=MAX_EVENTS_PAGE)
+    return json_response({"items": [event_json(e) for e in events], "nextCursor": next_cursor})
 
 
 @router.post("/profiles/{profile_id}/events", summary="Add an event to a profile by hand", openapi_extra=openapi.ADD_EVENT)

@@ -163,6 +163,20 @@ def parse_json(text: str | bytes, field: str = "") -> Any:
         raise ApiError(400, "malformed_json", f"{field or 'the body'} is nested too deeply") from None
 
 
+def newest_first_page(request: HttpRequest, queryset, *, maximum: int, default: int = 50) -> tuple[list, str | None]:
+    """A page of rows newest first by id, and the cursor of the next page (the last id shown)."""
+    limit = page_limit(request, default=default, maximum=maximum)
+    raw = request.GET.get("cursor")
+    if raw:
+        cursor = row_id(raw)
+        if cursor is None:
+            message = "cursor is the nextCursor of a previous page"
+            raise ApiError(422, "invalid_filter", message, [FieldError("cursor", "invalid_cursor", message, raw)])
+        queryset = queryset.filter(id__lt=cursor)
+    rows = list(queryset.order_by("-id")[: limit + 1])
+    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+
+
 def page_limit(request: HttpRequest, *, default: int, maximum: int) -> int:
     """The `limit` query parameter: a whole number from 1 to `maximum`, else a 422 naming it."""
     raw = request.GET.get("limit")

@@ -4,7 +4,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from dossier.core.api import ApiError, json_response, read_json, require
+from dossier.core.api import ApiError, json_response, newest_first_page, read_json, require
 from dossier.core.params import row_id
 from dossier.profiles.errors import FieldError
 from dossier.workflows import openapi
@@ -113,15 +113,5 @@ def list_runs(request: HttpRequest, workflow_id: str):
     event_id = row_id(request.GET.get("eventId"))
     if event_id is not None:
         runs = runs.filter(event_id=event_id)
-    try:
-        limit = int(request.GET.get("limit", 50))
-        cursor = int(request.GET["cursor"]) if request.GET.get("cursor") else None
-        if not 1 <= limit <= MAX_RUNS_PAGE:
-            raise ValueError
-    except ValueError:
-        raise ApiError(422, "invalid_filter", f"limit is 1-{MAX_RUNS_PAGE}; cursor is the nextCursor of a previous page") from None
-    if cursor is not None:
-        runs = runs.filter(id__lt=cursor)
-    page = list(runs.order_by("-id")[: limit + 1])
-    next_cursor = str(page[limit - 1].id) if len(page) > limit else None
-    return json_response({"items": [run_json(run) for run in page[:limit]], "nextCursor": next_cursor})
+    page, next_cursor = newest_first_page(request, runs, maximum=MAX_RUNS_PAGE)
+    return json_response({"items": [run_json(run) for run in page], "nextCursor": next_cursor})
