@@ -30,7 +30,7 @@ from dossier.profiles.errors import FieldError
 from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_NAME
 from dossier.profiles.models import Company
 from dossier.profiles.serializers import state_json
-from dossier.profiles.services import do_delete_profile
+from dossier.profiles.services import do_delete_profiles
 from dossier.profiles.writes import ProfileWrite, parse_profile_json, parse_write
 
 UNDO_CHUNK_SIZE = min(CHUNK_SIZE, 500)
@@ -217,6 +217,5 @@ def _delete_created(job: Job, profile_ids: list, states: dict, problems: dict) -
     companies = dict(Company.objects.filter(id__in=company_ids).values_list("id", "name"))
     item_ids = dict(JobItem.objects.filter(job=job, profile_id__in=doomed).values_list("profile_id", "id"))
     update_rows(JobItem, ("payload",), "id", ([state_json(states[pid], companies), item_ids[pid]] for pid in doomed))
-    for profile_id in doomed:  # one at a time: the profiles app erases a profile with its activity
-        do_delete_profile(profile_id)
+    do_delete_profiles(list(doomed))
     reporting.count(job, "deleted", len(doomed))

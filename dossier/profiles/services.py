@@ -115,10 +115,15 @@ def _identifier_keys(identity: Identity | None, write: ProfileWrite) -> set[tupl
 
 def do_delete_profile(profile_id: Any) -> bool:
     """Erase a profile and its activity list (the right to be forgotten)."""
+    return do_delete_profiles([profile_id]) == 1
+
+
+def do_delete_profiles(profile_ids: Sequence[Any]) -> int:
+    """Erase profiles and their activity lists set-wise; returns how many profiles were erased."""
     with transaction.atomic():
-        Event.objects.filter(profile_id=profile_id).delete()
-        deleted, _ = Profile.objects.filter(id=profile_id).delete()
-    return bool(deleted)
+        Event.objects.filter(profile_id__in=profile_ids).delete()
+        _, deleted = Profile.objects.filter(id__in=profile_ids).delete()
+    return deleted.get(Profile._meta.label, 0)
 
 
 def do_add_event(profile_id: Any, type_: Any, params: Any, time: dt.datetime | None, ctx: ChangeContext) -> NewEvent:
