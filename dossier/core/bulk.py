@@ -13,12 +13,14 @@ are adapted once per distinct value. Any value of another type takes the field's
 `get_db_prep_save`, so the result is always what Django would have sent.
 """
 
+import datetime as dt
 import operator
 import uuid
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import orjson
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 
 CHUNK = 5000
@@ -48,7 +50,7 @@ def json_text(value: Any) -> Any:
         return value
 
 
-def _field(model: type[models.Model], attname: str) -> models.Field:
+def field_of(model: type[models.Model], attname: str) -> models.Field:
     """A concrete field by attribute name (`company_id` for a foreign key, as in `.values()`)."""
     for f in model._meta.concrete_fields:
         if f.attname == attname:
@@ -82,9 +84,12 @@ class _ColumnPreparer:
             self.types = frozenset({dict, list, JsonText})
             self.as_is = frozenset({JsonText})
             self.convert = lambda value: value if type(value) is JsonText else adapt(value, encoder)
-        elif internal in ("DateField", "DateTimeField"):
-            import datetime as dt
-
+        elif internal == "DateField" and _adapts_dates_to_iso_text():
+            self.types = frozenset({dt.date})  # exactly a date: a datetime takes the field's own path
+            self.convert = dt.date.isoformat
+        elif internal == "DateField":
+            self.types = frozenset({dt.date})
+        elif internal == "DateTimeField":
             self.types = frozenset({dt.date, dt.datetime})
             self.convert = lambda value: self.slow(value, connection)
             self.distinct = True
@@ -104,8 +109,19 @@ class _ColumnPreparer:
         return [None if v is None else convert(v) for v in values]
 
 
+def _adapts_dates_to_iso_text() -> bool:
+    """Whether the backend sends a date as its ISO text (SQLite) rather than as it is (PostgreSQL)."""
+    sample = dt.date(2001, 2, 3)
+    adapted = connection.ops.adapt_datefield_value(sample)
+    if adapted == sample.isoformat():
+        return True
+    if adapted is not sample:
+        raise ImproperlyConfigured(f"unexpected date adaptation by the {connection.vendor} backend: {adapted!r}")
+    return False
+
+
 def _preparers(model: type[models.Model], columns: Sequence[str]) -> list[_ColumnPreparer]:
-    return [_ColumnPreparer(_field(model, c)) for c in columns]
+    return [_ColumnPreparer(field_of(model, c)) for c in columns]
 
 
 def _prepared_chunks(model, columns, rows: Iterable[Sequence[Any]]) -> Iterator[list[tuple]]:
@@ -122,7 +138,7 @@ def _prepared_chunks(model, columns, rows: Iterable[Sequence[Any]]) -> Iterator[
 
 def _names(model: type[models.Model], columns: Sequence[str]) -> tuple[str, str]:
     table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(_field(model, c).column) for c in columns)
+    cols = ", ".join(connection.ops.quote_name(field_of(model, c).column) for c in columns)
     return table, cols
 
 
@@ -144,7 +160,7 @@ def select_rows(model: type[models.Model], columns: Sequence[str], key: str, key
     With `lock`, the rows are locked FOR UPDATE where the database can.
     """
     table, cols = _names(model, columns)
-    key_column = connection.ops.quote_name(_field(model, key).column)
+    key_column = connection.ops.quote_name(field_of(model, key).column)
     suffix = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
     sql = f"SELECT {cols} FROM {table} WHERE {key_column} IN ({{}}) ORDER BY {key_column}{suffix}"
     fetched = fetch_in(sql, sorted(set(db_values(model, key, keys)) - {None}))
@@ -154,26 +170,35 @@ def select_rows(model: type[models.Model], columns: Sequence[str], key: str, key
     return [dict(zip(columns, values)) for values in zip(*converted)]
 
 
-def fetch_in(sql: str, keys: Sequence[Any]) -> list[tuple]:
-    """All rows of `sql`, whose `{}` is filled with a placeholder per key, CHUNK keys per query."""
+def fetch_in(sql: str, keys: Sequence[Any], *, before: Sequence[Any] = ()) -> list[tuple]:
+    """All rows of `sql`, whose `{}` is filled with a placeholder per key, CHUNK keys per query;
+    `before` are the parameters of the placeholders that come before the `{}`."""
     rows: list[tuple] = []
     with connection.cursor() as cursor:
         for start in range(0, len(keys), CHUNK):
             part = keys[start:start + CHUNK]
-            cursor.execute(sql.format(", ".join(["%s"] * len(part))), part)
+            cursor.execute(sql.format(", ".join(["%s"] * len(part))), [*before, *part])
             rows.extend(cursor.fetchall())
     return rows
 
 
+def execute_in(sql: str, keys: Sequence[Any], *, before: Sequence[Any] = ()) -> None:
+    """Run `sql` (an UPDATE or DELETE ... WHERE key IN ({})) for the keys, CHUNK keys a statement."""
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), CHUNK):
+            part = keys[start:start + CHUNK]
+            cursor.execute(sql.format(", ".join(["%s"] * len(part))), [*before, *part])
+
+
 def db_values(model: type[models.Model], column: str, values: Iterable[Any]) -> Sequence:
     """Values of a column as the database stores them (`get_db_prep_save`), prepared column-wise."""
-    return _ColumnPreparer(_field(model, column)).prepare(tuple(values))
+    return _ColumnPreparer(field_of(model, column)).prepare(tuple(values))
 
 
 def python_values(model: type[models.Model], column: str, values: Sequence[Any]) -> Sequence:
     """Values read from a column as the ORM returns them: through the converters Django applies,
     run once per distinct value (JSON excepted: each row gets its own object)."""
-    field = _field(model, column)
+    field = field_of(model, column)
     expression = field.get_col(model._meta.db_table)
     converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
     if not converters:
@@ -197,8 +222,8 @@ def update_rows(model: type[models.Model], columns: Sequence[str], key: str, row
     applied with one UPDATE ... FROM per chunk, several times faster than a statement per row.
     """
     table = connection.ops.quote_name(model._meta.db_table)
-    quoted = [connection.ops.quote_name(_field(model, c).column) for c in columns]
-    key_column = connection.ops.quote_name(_field(model, key).column)
+    quoted = [connection.ops.quote_name(field_of(model, c).column) for c in columns]
+    key_column = connection.ops.quote_name(field_of(model, key).column)
     chunks = _prepared_chunks(model, [*columns, key], rows)
     if connection.vendor == "postgresql":
         _update_from_copy(table, quoted, key_column, chunks)
@@ -224,8 +249,8 @@ def _update_from_copy(table: str, columns: list[str], key: str, chunks: Iterable
 
 def delete_pairs(model: type[models.Model], first: str, second: str, pairs: Iterable[Sequence[Any]]) -> None:
     table = connection.ops.quote_name(model._meta.db_table)
-    c1 = connection.ops.quote_name(_field(model, first).column)
-    c2 = connection.ops.quote_name(_field(model, second).column)
+    c1 = connection.ops.quote_name(field_of(model, first).column)
+    c2 = connection.ops.quote_name(field_of(model, second).column)
     _executemany(f"DELETE FROM {table} WHERE {c1} = %s AND {c2} = %s", _prepared_chunks(model, [first, second], pairs))
 
 

@@ -13,7 +13,7 @@ from dossier.jobs import reporting
 from dossier.jobs.models import Job
 from dossier.jobs.selection import next_ids
 from dossier.profiles.attributes import AttributeRegistry
-from dossier.profiles.changes import ChangeContext, Identity, WriteItem, apply_writes
+from dossier.profiles.changes import ChangeContext, apply_write_to_each
 from dossier.profiles.errors import FieldError
 from dossier.profiles.writes import ProfileWrite, parse_write
 
@@ -81,8 +81,7 @@ class BatchEdit:
                 raise InvalidChanges(errors)
             ctx = ChangeContext(source=SOURCE_BATCH, actor=job.created_by, job_id=job.id,
                                 request_id=job.params.get("requestId", ""))
-            items = [WriteItem(index, Identity("id", pid), write, create=False) for index, pid in enumerate(ids)]
-            results = apply_writes(items, ctx, registry=registry, dry_run=job.params.get("dryRun", False))
+            results = apply_write_to_each(ids, write, ctx, registry=registry, dry_run=job.params.get("dryRun", False))
             for pid, result in zip(ids, results):
                 if result.status == "updated":
                     reporting.count(job, "changed")

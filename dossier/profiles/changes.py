@@ -11,6 +11,7 @@ input into `WriteItem`s and call this module.
 """
 
 import datetime as dt
+import json
 import operator
 import os
 import time
@@ -18,13 +19,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+import orjson
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dossier.activity import event_types
 from dossier.activity.services import NewEvent, record_events
-from dossier.core.bulk import (db_values, delete_pairs, fetch_in, insert_rows, json_text, python_values, select_rows,
-                                update_rows)
+from dossier.core.bulk import (db_values, delete_pairs, execute_in, fetch_in, field_of, insert_rows, json_text,
+                                python_values, select_rows, update_rows)
 from dossier.profiles.attributes import AttributeRegistry
 from dossier.profiles.errors import FieldError, InvalidValue
 from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_COLUMN, FIELDS_BY_NAME
@@ -486,3 +488,138 @@ def tag_ids(names: set[str], *, create: bool) -> dict[str, int]:
         Tag.objects.bulk_create([Tag(name=n) for n in sorted(missing)], ignore_conflicts=True)
         ids.update(Tag.objects.filter(name__in=missing).values_list("name", "id"))
     return ids
+
+
+# --- one write for many profiles -----------------------------------------------------------
+
+def apply_write_to_each(profile_ids: Sequence[Any], write: ProfileWrite, ctx: ChangeContext, *,
+                        registry: AttributeRegistry, dry_run: bool = False) -> list[WriteResult]:
+    """Apply the same `write` to each of the profiles (batch edit); one result per id, in order.
+
+    The same rules and the same diff as `apply_writes`, but since every profile receives the same
+    values, only what the diff needs is read (the written columns, the written attributes' current
+    values, membership of the named tags) and the profiles that change are written with one UPDATE
+    per chunk instead of a row each. A write that sets a unique identifier, or replaces the whole
+    tag set, takes the general path: its outcome depends on more than these values.
+    """
+    if write.tags is not None or any(column in write.columns for column in UNIQUE_COLUMNS.values()):
+        items = [WriteItem(index, Identity("id", pid), write, create=False) for index, pid in enumerate(profile_ids)]
+        return apply_writes(items, ctx, registry=registry, dry_run=dry_run)
+    with transaction.atomic():
+        results = _apply_to_each(profile_ids, write, ctx, registry, dry_run)
+        if dry_run:
+            transaction.set_rollback(True)
+        return results
+
+
+def _apply_to_each(profile_ids: Sequence[Any], write: ProfileWrite, ctx: ChangeContext,
+                   registry: AttributeRegistry, dry_run: bool) -> list[WriteResult]:
+    now = timezone.now()
+    states = _load_partial_states(profile_ids, write)
+    companies: dict[Any, str] = {}
+    if write.company_id is not UNSET:
+        probe = WriteItem(0, None, write)
+        companies = _companies_for([probe], states)
+        if probe.errors:  # the company is gone: no profile can take it
+            return [WriteResult(index, "rejected", errors=probe.errors, http_status=422) for index in range(len(profile_ids))]
+    results: list[WriteResult] = []
+    changed: dict[Any, list[dict]] = {}
+    for index, profile_id in enumerate(profile_ids):
+        state = states.get(profile_id)
+        if state is None:
+            error = FieldError("id", "not_found", "no profile matches this identifier", profile_id)
+            results.append(WriteResult(index, "skipped", errors=[error], http_status=404))
+            continue
+        _, changes = diff_write(state, write, is_new=False, policies={}, companies=companies)
+        if changes:
+            changed[profile_id] = changes
+            results.append(WriteResult(index, "updated", id=profile_id, version=state["version"] + 1, changes=changes))
+        else:
+            results.append(WriteResult(index, "unchanged", id=profile_id, version=state["version"]))
+    if changed and not dry_run:
+        registry.save_new()
+        _update_each(list(changed), write, now)
+        _write_tags({}, {pid: {"tags": (states[pid]["tags"] | write.add_tags) - write.remove_tags} for pid in changed},
+                    {pid: states[pid] for pid in changed})
+        record_events([
+            NewEvent(profile_id=pid, type=event_types.PROFILE_UPDATED, time=now, source=ctx.source, actor=ctx.actor,
+                     params={"changes": changes}, job_id=ctx.job_id, caused_by_id=ctx.caused_by_id,
+                     request_id=ctx.request_id)
+            for pid, changes in changed.items()
+        ])
+    return results
+
+
+def _load_partial_states(profile_ids: Sequence[Any], write: ProfileWrite) -> dict[Any, dict]:
+    """Per profile, the stored values `diff_write` reads for this write, rows locked; `tags` holds
+    only those of the tags the write adds or removes that the profile has."""
+    columns = ["version", "email", "custom_id", "anonymous_type", *write.columns]
+    columns += [AGREEMENT_CHANNELS[channel] for channel in write.agreements]
+    if write.company_id is not UNSET:
+        columns.append("company_id")
+    columns = list(dict.fromkeys(columns))
+    names = list(write.attributes)
+    selected = [connection.ops.quote_name(field_of(Profile, c).column) for c in columns]
+    # `->` gives an attribute's JSON text (SQLite) or jsonb (PostgreSQL, read as text by Django)
+    selected += ["attributes -> %s"] * len(names)
+    paths = names if connection.vendor == "postgresql" else [f'$."{name}"' for name in names]
+    keys = db_values(Profile, "id", profile_ids)
+    key_of = dict(zip(keys, profile_ids))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT id, {', '.join(selected)} FROM {Profile._meta.db_table} WHERE id IN ({{}}){lock}"
+    rows = fetch_in(sql, keys, before=paths)
+    by_column = [python_values(Profile, c, [row[i] for row in rows]) for i, c in enumerate(columns, start=1)]
+    states: dict[Any, dict] = {}
+    first_attribute = 1 + len(columns)
+    for position, row in enumerate(rows):
+        state = {c: values[position] for c, values in zip(columns, by_column)}
+        state["attributes"] = {name: _json_value(row[first_attribute + offset]) for offset, name in enumerate(names)
+                               if row[first_attribute + offset] is not None}
+        state["tags"] = set()
+        states[key_of[row[0]]] = state
+    tag_names = sorted(write.add_tags | write.remove_tags)
+    if tag_names and states:
+        sql = (f"SELECT l.profile_id, t.name FROM {ProfileTag._meta.db_table} l JOIN {Tag._meta.db_table} t"
+               f" ON t.id = l.tag_id WHERE t.name IN ({', '.join(['%s'] * len(tag_names))}) AND l.profile_id IN ({{}})")
+        for key, name in fetch_in(sql, keys, before=tag_names):
+            states[key_of[key]]["tags"].add(name)
+    return states
+
+
+def _json_value(text: Any) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # integers past 64 bits
+        return json.loads(text)
+
+
+def _update_each(profile_ids: list[Any], write: ProfileWrite, now: dt.datetime) -> None:
+    """One UPDATE per chunk: the write's values (the same for every profile), version + 1."""
+    quote = connection.ops.quote_name
+    sets, params = [], []
+    values = {**write.columns, **{AGREEMENT_CHANNELS[c]: v for c, v in write.agreements.items()}}
+    if write.company_id is not UNSET:
+        values["company_id"] = write.company_id
+    for column, value in values.items():
+        sets.append(f"{quote(field_of(Profile, column).column)} = %s")
+        params.append(db_values(Profile, column, [value])[0])
+    if write.attributes:
+        cleared = [name for name, value in write.attributes.items() if value is None]
+        assigned = {name: value for name, value in write.attributes.items() if value is not None}
+        if connection.vendor == "postgresql":
+            sets.append("attributes = (attributes - %s::text[]) || %s::jsonb")
+            params += [cleared, json_text(assigned)]
+        else:
+            expression = "attributes"
+            if cleared:
+                expression = f"json_remove({expression}, {', '.join(['%s'] * len(cleared))})"
+                params += [f'$."{name}"' for name in cleared]
+            if assigned:
+                expression = f"json_set({expression}, {', '.join(['%s, json(%s)'] * len(assigned))})"
+                for name, value in assigned.items():
+                    params += [f'$."{name}"', json_text(value)]
+            sets.append(f"attributes = {expression}")
+    sets += ["version = version + 1", "updated_at = %s"]
+    params.append(db_values(Profile, "updated_at", [now])[0])
+    sql = f"UPDATE {Profile._meta.db_table} SET {', '.join(sets)} WHERE id IN ({{}})"
+    execute_in(sql, db_values(Profile, "id", profile_ids), before=params)

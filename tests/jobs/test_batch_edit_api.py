@@ -1,6 +1,9 @@
 """POST /profiles/batch-edit: one change applied to a selection of profiles, as a job (SPEC §5)."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -49,6 +52,34 @@ def test_batch_edit_by_ids_sets_every_kind_of_field_and_writes_one_event_per_pro
     assert changes["attributes.plan"] == {"attribute": "attributes.plan", "old": "free", "new": "pro"}
     assert changes["company"]["new"] == {"id": company["id"], "name": "Acme"}
     assert change_events(untouched) == []
+
+
+def test_batch_edit_keeps_each_attribute_type_clears_attributes_and_replays_from_its_events(api, make_profiles, change_events):
+    a, b = make_profiles(
+        {"email": "a@example.com", "attributes": {"plan": "free", "vip": False, "score": 1, "ratio": 0.5, "keep": "x"}},
+        {"email": "b@example.com", "attributes": {"vip": True, "score": 2}, "tags": ["vip"]},
+    )
+
+    job = batch_edit(api, {"ids": [a, b]}, {
+        "set": {"attributes.vip": True, "attributes.score": 2, "attributes.ratio": 1.5, "attributes.odd.name-1": "y"},
+        "clear": ["attributes.plan"], "addTags": ["vip"], "agreements": {"sms": True},
+    }).json()
+
+    assert (job["status"], job["summary"]["changed"]) == ("succeeded", 2), job
+    first, second = (api.get(f"/profiles/{pid}").json() for pid in (a, b))
+    assert first["attributes"] == {"vip": True, "score": 2, "ratio": 1.5, "keep": "x", "odd.name-1": "y"}
+    assert first["attributes"]["vip"] is True and type(first["attributes"]["score"]) is int
+    assert second["attributes"] == {"vip": True, "score": 2, "ratio": 1.5, "odd.name-1": "y"}
+    assert (first["version"], second["version"]) == (2, 2)
+    assert first["tags"] == ["vip"] and second["tags"] == ["vip"]
+    [event] = change_events(b)
+    assert {c["attribute"] for c in event["params"]["changes"]} == {"attributes.ratio", "attributes.odd.name-1", "agreements.sms"}
+    [event] = change_events(a)
+    assert {"attribute": "attributes.plan", "old": "free", "new": None} in event["params"]["changes"]
+    assert {"attribute": "attributes.vip", "old": False, "new": True} in event["params"]["changes"]
+    out = io.StringIO()
+    call_command("verify", stdout=out)  # exits 1 when a profile differs from its events
+    assert "All profiles match" in out.getvalue()
 
 
 def test_batch_edit_by_filter_changes_only_the_matching_profiles(api, make_profiles):
