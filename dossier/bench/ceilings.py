@@ -37,6 +37,18 @@ def clone_tag_link_table(name: str = "bench_ceiling_profiletag") -> str:
     return name
 
 
+def clone_event_table(name: str = "bench_ceiling_event") -> str:
+    """An empty copy of activity_event with its indexes, for ceilings that also write events."""
+    drop_table(name)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {name} AS SELECT * FROM activity_event WHERE 1 = 0")
+        cursor.execute(f"CREATE UNIQUE INDEX {name}_id ON {name} (id)")
+        cursor.execute(f"CREATE INDEX {name}_profile ON {name} (profile_id, id DESC)")
+        cursor.execute(f"CREATE INDEX {name}_profile_type ON {name} (profile_id, type, id DESC)")
+        cursor.execute(f"CREATE INDEX {name}_job ON {name} (job_id)")
+    return name
+
+
 def drop_table(name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")

@@ -4,7 +4,9 @@ engine, as `dossier import` runs them, beside the raw database writing the same 
 `import-new` imports new profiles. Its ceiling inserts the same rows, read from the same file,
 into a scratch copy of the profile table (same indexes) with the primitive the change service
 uses (`executemany` on SQLite, COPY on PostgreSQL), chunk by chunk, with no validation, no diff
-and no events. `import-update` seeds the profiles of that file, then imports the file again with
+and no events. Since every imported profile must also get its `profile.created` event, the notes
+add a second ceiling that inserts each row together with a bare event row carrying the same
+changes (`ceilingWithEvents`), and the ratio against it. `import-update` seeds the profiles of that file, then imports the file again with
 3 columns changed; its ceiling is a bare upsert of the changed rows (INSERT ... ON CONFLICT
 (email) DO UPDATE) into a scratch copy of the seeded table.
 
@@ -23,9 +25,10 @@ from typing import Iterator
 from django.db import connection, transaction
 
 from dossier.bench import measure
-from dossier.bench.ceilings import bare_upserts, clone_profile_table, drop_table
+from dossier.bench.ceilings import bare_upserts, clone_event_table, clone_profile_table, drop_table
 from dossier.bench.registry import BenchContext, Measurement, scenario
-from dossier.bench.seed import CITIES, FIRST_NAMES, LAST_NAMES, PROFILE_COLUMNS, SEED_TIME, db_time
+from dossier.bench.seed import (CITIES, EVENT_COLUMNS, FIRST_NAMES, LAST_NAMES, PROFILE_COLUMNS, SEED_TIME, db_time,
+                                insert_raw)
 from dossier.imports.services import CHUNK_ROWS, create_import_job, plan_for, store_file
 from dossier.jobs import engine
 from dossier.profiles.changes import new_profile_id
@@ -96,6 +99,34 @@ def bare_inserts(table: str, chunks: Iterator[list[tuple]]) -> float:
     return time.perf_counter() - started
 
 
+def with_events(chunks: Iterator[list[tuple]], first_id: int) -> Iterator[tuple[list[tuple], list[tuple]]]:
+    """Each chunk of bare profile rows with one bare `profile.created` event row per profile."""
+    position = {name: i for i, name in enumerate(PROFILE_COLUMNS)}
+    named = [("email", "email"), ("firstName", "first_name"), ("lastName", "last_name"), ("city", "city"),
+             ("zipCode", "zip_code"), ("countryCode", "country_code"), ("birthDate", "birth_date"), ("sex", "sex")]
+    now, next_id = db_time(SEED_TIME), first_id
+    for rows in chunks:
+        events = []
+        for row in rows:
+            changes = [{"attribute": name, "old": None, "new": row[position[column]]} for name, column in named]
+            changes.append({"attribute": "anonymousType", "old": None, "new": "recognized"})
+            changes.append({"attribute": "attributes.loyalty", "old": None, "new": json.loads(row[position["attributes"]])["loyalty"]})
+            events.append((next_id, row[0], "profile.created", now, "import", "user:bench", None, None, "",
+                           json.dumps({"changes": changes})))
+            next_id += 1
+        yield rows, events
+
+
+def bare_inserts_with_events(table: str, event_table: str, chunks: Iterator[tuple[list[tuple], list[tuple]]]) -> float:
+    """Seconds to insert each chunk of profile rows and their event rows in one transaction."""
+    started = time.perf_counter()
+    for rows, events in chunks:
+        with transaction.atomic():
+            insert_raw(table, PROFILE_COLUMNS, rows)
+            insert_raw(event_table, ("id", *EVENT_COLUMNS), events)
+    return time.perf_counter() - started
+
+
 def run_import(path: Path) -> tuple[float, dict]:
     """Seconds to import the file through the job engine, and the job's summary."""
     started = time.perf_counter()
@@ -130,12 +161,19 @@ def import_new(ctx: BenchContext) -> Measurement:
     table = clone_profile_table()
     ceiling_seconds = bare_inserts(table, bare_rows(path))
     drop_table(table)
+    table, event_table = clone_profile_table(), clone_event_table()
+    with_events_seconds = bare_inserts_with_events(table, event_table, with_events(bare_rows(path), 1))
+    drop_table(table)
+    drop_table(event_table)
     memory_before = measure.peak_memory_mb()
     seconds, summary = run_import(path)
     if summary.get("created") != rows:
         raise RuntimeError(f"expected {rows} profiles created, got {summary}")
-    return _measurement("import-new", ctx, rows, seconds, ceiling_seconds, summary,
-                        {"fileMB": round(path.stat().st_size / 2**20, 1), "peakMemoryMBBeforeImport": memory_before})
+    with_events_ceiling = measure.rate(rows, with_events_seconds)
+    return _measurement("import-new", ctx, rows, seconds, ceiling_seconds, summary, {
+        "fileMB": round(path.stat().st_size / 2**20, 1), "peakMemoryMBBeforeImport": memory_before,
+        "ceilingWithEvents": with_events_ceiling,
+        "ratioWithEvents": measure.ratio(measure.rate(rows, seconds), with_events_ceiling)})
 
 
 @scenario("import-update")
