@@ -14,6 +14,7 @@ are adapted once per distinct value. Any value of another type takes the field's
 """
 
 import datetime as dt
+import functools
 import operator
 import uuid
 from itertools import islice
@@ -50,6 +51,7 @@ def json_text(value: Any) -> Any:
         return value
 
 
+@functools.cache
 def field_of(model: type[models.Model], attname: str) -> models.Field:
     """A concrete field by attribute name (`company_id` for a foreign key, as in `.values()`)."""
     for f in model._meta.concrete_fields:
@@ -120,8 +122,14 @@ def _adapts_dates_to_iso_text() -> bool:
     return False
 
 
+@functools.cache
+def _preparer(model: type[models.Model], attname: str, vendor: str) -> _ColumnPreparer:
+    """One preparer per column and database kind: what it holds depends on nothing else."""
+    return _ColumnPreparer(field_of(model, attname))
+
+
 def _preparers(model: type[models.Model], columns: Sequence[str]) -> list[_ColumnPreparer]:
-    return [_ColumnPreparer(field_of(model, c)) for c in columns]
+    return [_preparer(model, c, connection.vendor) for c in columns]
 
 
 def _prepared_chunks(model, columns, rows: Iterable[Sequence[Any]]) -> Iterator[list[tuple]]:
@@ -192,7 +200,7 @@ def execute_in(sql: str, keys: Sequence[Any], *, before: Sequence[Any] = ()) -> 
 
 def db_values(model: type[models.Model], column: str, values: Iterable[Any]) -> Sequence:
     """Values of a column as the database stores them (`get_db_prep_save`), prepared column-wise."""
-    return _ColumnPreparer(field_of(model, column)).prepare(tuple(values))
+    return _preparer(model, column, connection.vendor).prepare(tuple(values))
 
 
 def python_values(model: type[models.Model], column: str, values: Sequence[Any]) -> Sequence:
