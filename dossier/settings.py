@@ -1,6 +1,7 @@
 """Django settings for Dossier. Everything an operator may change comes from DOSSIER_* variables."""
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from dossier.config import data_dir, env_bool, env_int, env_str, secret_key
 
@@ -121,12 +122,22 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "uploads"
-FILE_UPLOAD_TEMP_DIR = None
 
 # Request bodies: 1 MB for JSON and form posts (SPEC §4: /profiles/batch ≤ 1 MB); file uploads
-# stream to disk and are not held in memory.
+# stream to disk and are not held in memory. They are spooled on the data disk, where they are
+# kept (a rename, not a copy), and a full disk refuses the file with a 507 (dossier.core.uploads).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = MEDIA_ROOT / "incoming"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "dossier.core.uploads.SpaceAwareUploadHandler",
+]
+# How long an upload no import has used yet (or only dry runs) is kept (dossier.imports.storage).
+UPLOAD_RETENTION_HOURS = env_int("DOSSIER_UPLOAD_RETENTION_HOURS", 24)
+if UPLOAD_RETENTION_HOURS < 1:
+    raise ImproperlyConfigured(f"DOSSIER_UPLOAD_RETENTION_HOURS must be at least 1, got {UPLOAD_RETENTION_HOURS}")
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 SESSION_COOKIE_HTTPONLY = True

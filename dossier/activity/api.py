@@ -51,7 +51,8 @@ def list_events(request: HttpRequest, profile_id: str):
     return json_response({"items": [event_json(e) for e in events], "nextCursor": next_cursor})
 
 
-@router.post("/profiles/{profile_id}/events", summary="Add an event to a profile by hand", openapi_extra=openapi.ADD_EVENT)
+@router.post("/profiles/{profile_id}/events", summary="Add an event to a profile by hand", response={201: None},
+             openapi_extra=openapi.ADD_EVENT)
 @idempotent
 def add_event(request: HttpRequest, profile_id: str):
     principal = require(request, "events:write")
@@ -121,7 +122,7 @@ def _track(items: list, ctx) -> list[dict]:
     return results
 
 
-@router.post("/events", summary="Track an event of a profile", openapi_extra=openapi.TRACK_EVENT)
+@router.post("/events", summary="Track an event of a profile", response={201: None}, openapi_extra=openapi.TRACK_EVENT)
 @idempotent
 def track_event(request: HttpRequest):
     principal = require(request, "events:write")

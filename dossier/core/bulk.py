@@ -159,17 +159,31 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     _executemany(sql, _prepared_chunks(model, columns, rows))
 
 
+def row_lock_clause() -> str:
+    """The clause that locks selected rows for a write that keeps their primary key.
+
+    On PostgreSQL that is FOR NO KEY UPDATE, not FOR UPDATE: writers of a row still queue behind
+    one another, but a transaction may insert rows that refer to it meanwhile (an event, a tag
+    link or a workflow run of a profile), whose foreign key check takes FOR KEY SHARE on it. With
+    FOR UPDATE, tracking events for profiles A and B (key-share A, then wait for B) while a
+    writer holds B and waits for A is a deadlock. SQLite locks the database at BEGIN: no clause.
+    """
+    if connection.features.has_select_for_no_key_update:
+        return " FOR NO KEY UPDATE"
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
 def select_rows(model: type[models.Model], columns: Sequence[str], key: str, keys: Iterable[Any], *,
                 lock: bool = False) -> list[dict]:
     """Rows whose `key` is one of `keys`, ordered by it, as `.values(*columns)` would give them.
 
     The same Python values as the ORM's, without the ORM's per-row and per-parameter cost: keys
     are prepared column-wise (`db_values`), and values converted column-wise (`python_values`).
-    With `lock`, the rows are locked FOR UPDATE where the database can.
+    With `lock`, the rows are locked for a write (`row_lock_clause`), in key order.
     """
     table, cols = _names(model, columns)
     key_column = connection.ops.quote_name(field_of(model, key).column)
-    suffix = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
+    suffix = row_lock_clause() if lock else ""
     sql = f"SELECT {cols} FROM {table} WHERE {key_column} IN ({{}}) ORDER BY {key_column}{suffix}"
     fetched = fetch_in(sql, sorted(set(db_values(model, key, keys)) - {None}))
     if not fetched:

@@ -29,32 +29,32 @@ def _save(request: HttpRequest, slug: str | None, status: int):
     return json_response(form_json(form), status=status)
 
 
-@router.get("/forms", summary="List forms")
+@router.get("/forms", summary="List forms", openapi_extra=openapi.LIST_FORMS)
 def list_forms(request: HttpRequest):
     require(request, SCOPE)
     return json_response({"items": [form_json(form) for form in Form.objects.all()]})
 
 
-@router.post("/forms", summary="Create a form", openapi_extra=openapi.SAVE_FORM)
+@router.post("/forms", summary="Create a form", response={201: None}, openapi_extra=openapi.CREATE_FORM)
 def create_form(request: HttpRequest):
     require(request, SCOPE)
     return _save(request, None, 201)
 
 
-@router.get("/forms/{slug}", summary="Read a form")
+@router.get("/forms/{slug}", summary="Read a form", openapi_extra=openapi.READ_FORM)
 def get_form(request: HttpRequest, slug: str):
     require(request, SCOPE)
     return json_response(form_json(_form(slug)))
 
 
-@router.put("/forms/{slug}", summary="Replace a form (its slug stays)", openapi_extra=openapi.SAVE_FORM)
+@router.put("/forms/{slug}", summary="Replace a form (its slug stays)", openapi_extra=openapi.REPLACE_FORM)
 def update_form(request: HttpRequest, slug: str):
     require(request, SCOPE)
     _form(slug)
     return _save(request, slug, 200)
 
 
-@router.delete("/forms/{slug}", summary="Delete a form")
+@router.delete("/forms/{slug}", summary="Delete a form", response={204: None}, openapi_extra=openapi.DELETE_FORM)
 def delete_form(request: HttpRequest, slug: str):
     require(request, SCOPE)
     _form(slug).delete()

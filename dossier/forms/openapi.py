@@ -1,6 +1,6 @@
 """The form endpoints' bodies, for the OpenAPI schema (see dossier.core.openapi)."""
 
-from dossier.core.openapi import json_body
+from dossier.core.openapi import TIMESTAMP, json_body, operation, responses
 from dossier.forms.services import IDENTIFIERS, MAX_FIELDS
 
 FIELD = {
@@ -25,4 +25,14 @@ FORM = {
     },
 }
 
-SAVE_FORM = json_body(FORM)
+FORM_ANSWER = {"type": "object", "required": ["slug", "name", "identifier", "fields", "addTags", "redirectUrl", "allowedOrigins",
+                                           "url", "createdAt", "updatedAt"],
+               "properties": {**FORM["properties"], "redirectUrl": {"type": "string"}, "url": {"type": "string"},
+                              "createdAt": TIMESTAMP, "updatedAt": TIMESTAMP}}
+
+LIST_FORMS = responses({200: ("every form", {"type": "object", "required": ["items"],
+                                             "properties": {"items": {"type": "array", "items": FORM_ANSWER}}})}, errors=(403,))
+CREATE_FORM = operation(json_body(FORM), responses({201: ("the form", FORM_ANSWER)}, errors=(400, 403, 409, 413, 422)))
+READ_FORM = responses({200: ("the form", FORM_ANSWER)}, errors=(403, 404))
+REPLACE_FORM = operation(json_body(FORM), responses({200: ("the form", FORM_ANSWER)}, errors=(400, 403, 404, 409, 413, 422)))
+DELETE_FORM = responses({204: ("deleted", None)}, errors=(403, 404))

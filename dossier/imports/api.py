@@ -7,6 +7,8 @@ from django.http import HttpRequest
 from ninja import Router
 
 from dossier.core.api import ApiError, idempotent, json_response, parse_json, require
+from dossier.core.uploads import NoSpaceLeft, uploaded_file
+from dossier.imports import openapi
 from dossier.imports.mapping import OptionsRejected
 from dossier.imports.models import Import, ImportFile
 from dossier.imports.parsing import FileRejected
@@ -33,17 +35,20 @@ class _UploadRequest:
         return getattr(self._request, name)
 
 
-@router.post("/imports", summary="Import profiles from a CSV or JSON Lines file (multipart: file, options)")
+@router.post("/imports", summary="Import profiles from a CSV or JSON Lines file (multipart: file, options)",
+             response={200: None, 202: None}, openapi_extra=openapi.START_IMPORT)
 def create_import(request: HttpRequest):
     principal = require(request, "imports")
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise ApiError(422, "validation_failed", "send the file as the multipart field 'file'",
-                       [FieldError("file", "required", "is required", None)])
-    raw_options = request.POST.get("options") or "{}"
-    options = parse_json(raw_options, "options")
     try:
+        upload = uploaded_file(request, "file")
+        if upload is None:
+            raise ApiError(422, "validation_failed", "send the file as the multipart field 'file'",
+                           [FieldError("file", "required", "is required", None)])
+        raw_options = request.POST.get("options") or "{}"
+        options = parse_json(raw_options, "options")
         import_file = store_file(upload.name, upload=upload, created_by=principal.actor)
+    except NoSpaceLeft as exc:
+        raise ApiError(507, "insufficient_storage", str(exc)) from None
     except FileRejected as exc:
         raise ApiError(422, "unusable_file", str(exc), [FieldError("file", "unusable_file", str(exc), upload.name)]) from None
     fingerprint = f"{import_file.sha256}\0{raw_options}".encode()
@@ -84,14 +89,16 @@ def _run(import_id: str) -> Import:
     return run
 
 
-@router.get("/imports/{import_id}", summary="An import: status, progress, counts, rejected rows")
+@router.get("/imports/{import_id}", summary="An import: status, progress, counts, rejected rows",
+            response={200: None, 202: None}, openapi_extra=openapi.READ_IMPORT)
 def get_import(request: HttpRequest, import_id: str):
     require(request, "imports")
     run = _run(import_id)
     return json_response(import_json(run), status=200 if run.job.is_finished else 202)
 
 
-@router.get("/imports/{import_id}/errors.csv", summary="The rejected rows as uploaded, with row and error columns")
+@router.get("/imports/{import_id}/errors.csv", summary="The rejected rows as uploaded, with row and error columns",
+            openapi_extra=openapi.ERROR_REPORT)
 def import_errors(request: HttpRequest, import_id: str):
     require(request, "imports")
     response = error_report_response(_run(import_id))

@@ -9,15 +9,17 @@ cell passing the same rules as the API (`parse_value`, the per-value step of `pa
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import repeat
+from typing import Any, Callable, Iterable
 
 from dossier.profiles.attributes import TYPES, check_attribute_name
 from dossier.profiles.changes import ALWAYS, IF_EMPTY, NEVER, Identity, WriteItem
+from dossier.imports.parsing import Record
 from dossier.profiles.errors import FieldError, InvalidValue
 from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_NAME, IDENTIFIER_FIELDS
 from dossier.profiles.models import AttributeDefinition
 from dossier.profiles.services import parse_identity
-from dossier.profiles.writes import ProfileWrite, normalize_tag, parse_value, parse_write
+from dossier.profiles.writes import UNSET, ProfileWrite, normalize_tag, parse_value, parse_write
 
 POLICIES = (ALWAYS, IF_EMPTY, NEVER)
 LEAVE, CLEAR = "leave", "clear"
@@ -216,8 +218,30 @@ def _add_tags(raw: Any, errors: list[FieldError]) -> list[str]:
 
 # --- rows -> writes ----------------------------------------------------------------------------
 
-COLUMNS_SLOT, ATTRIBUTES_SLOT, AGREEMENTS_SLOT, COMPANY_SLOT = range(4)
+SLOTS = COLUMNS_SLOT, ATTRIBUTES_SLOT, AGREEMENTS_SLOT, COMPANY_SLOT = range(4)
 _SKIP = object()  # the outcome of an empty cell that leaves the value as it is
+_UNKNOWN = object()  # a cell whose outcome is not cached
+
+
+class _Rejected(list):
+    """The outcome of an invalid cell: its problems (a list type of its own, unlike any value)."""
+
+
+@dataclass(slots=True)
+class CellCache:
+    """The outcomes of one column's cells by their text: values (or _SKIP), and problems apart.
+
+    Kept apart, a whole column of cells is looked up in `values` at once. Each holds at most
+    CACHE_LIMIT texts, the first ones seen: the frequent ones, as a rule.
+    """
+
+    values: dict = field(default_factory=dict)
+    problems: dict = field(default_factory=dict)
+
+    def remember(self, raw: str, outcome: Any) -> None:
+        store = self.problems if type(outcome) is _Rejected else self.values
+        if len(store) < CACHE_LIMIT:
+            store[raw] = outcome
 
 
 @dataclass(slots=True)
@@ -229,7 +253,8 @@ class _CellColumn:
     key: Any
     clearable: bool
     is_identifier: bool
-    cache: dict
+    cache: CellCache
+    normalize: Callable[[Any], Any] | None = None  # a standard field's normalizer
     scratch: ProfileWrite = field(default_factory=ProfileWrite)  # where a cell is parsed before it is read back
 
 
@@ -239,11 +264,11 @@ class RowParser:
     A cell's outcome depends on its column and text only, so it is computed once per distinct
     value: cities, names, dates and codes repeat, and a bulk import then costs a dict lookup per
     cell instead of a normalizer call. The caches are handed in by the caller (they outlive one
-    chunk) and each is emptied when it reaches CACHE_LIMIT entries, so memory stays bounded.
+    chunk) and each holds at most CACHE_LIMIT values, so memory stays bounded.
     """
 
     def __init__(self, plan: ImportPlan, registry, *, from_text: bool, positions: dict[str, Any],
-                 caches: dict[str, dict] | None = None):
+                 caches: dict[str, CellCache] | None = None):
         self.plan = plan
         self.registry = registry
         self.from_text = from_text
@@ -261,25 +286,51 @@ class RowParser:
             if column.target == IGNORE:
                 continue
             if column.target == TAGS:
-                self.tag_columns.append((position, column.name, self.caches.setdefault(column.name, {})))
+                self.tag_columns.append((position, column.name, self.caches.setdefault(column.name, CellCache()).values))
             elif column.target == ID:
                 self.id_column = (position, column.name)
             else:
                 self.cells.append(self._cell_column(position, column))
         self.identifier_column = next((c for c in self.cells if c.is_identifier), None)
+        self.slot_columns = [[c for c in self.cells if c.slot == slot] for slot in SLOTS]
 
     def _cell_column(self, position: Any, column: ColumnMapping) -> _CellColumn:
         target = column.target
         is_identifier = target == self.plan.identifier
-        cache = self.caches.setdefault(column.name, {})
+        cache = self.caches.setdefault(column.name, CellCache())
         if target in FIELDS_BY_NAME:
             spec = FIELDS_BY_NAME[target]
-            return _CellColumn(position, column.name, target, COLUMNS_SLOT, spec.column, spec.clearable, is_identifier, cache)
+            return _CellColumn(position, column.name, target, COLUMNS_SLOT, spec.column, spec.clearable, is_identifier, cache,
+                               spec.normalize)
         if target.startswith("attributes."):
             return _CellColumn(position, column.name, target, ATTRIBUTES_SLOT, target[len("attributes."):], True, False, cache)
         if target.startswith("agreements."):
             return _CellColumn(position, column.name, target, AGREEMENTS_SLOT, target[len("agreements."):], False, False, cache)
         return _CellColumn(position, column.name, target, COMPANY_SLOT, None, True, False, cache)
+
+    def items(self, records: Iterable[Record]) -> list[WriteItem]:
+        """The writes of a chunk's records, in order, blank records left out.
+
+        The rows of a CSV file are read column by column (`_csv_items`); a JSON Lines record, or a
+        row whose cells do not match the header's columns, is read alone (`item`).
+        """
+        items: list[WriteItem | None] = []
+        regular: list[tuple[int, int, list[str]]] = []  # (place in items, line, cells) of full-width CSV rows
+        for record in records:
+            if record.blank:
+                continue
+            if record.problem:
+                items.append(WriteItem(record.line, None, ProfileWrite(), errors=[FieldError("", "unreadable", record.problem)]))
+            elif record.values is None and len(record.cells) == self.width:
+                regular.append((len(items), record.line, record.cells))
+                items.append(None)
+            else:
+                items.append(self.item(record.line, record.cells if record.values is None else record.values))
+        if regular:
+            places, lines, rows = zip(*regular)
+            for place, item in zip(places, self._csv_items(lines, rows)):
+                items[place] = item
+        return items
 
     def item(self, index: int, row: list | dict) -> WriteItem:
         """The write a row asks for; a row with any invalid cell carries every problem and no write."""
@@ -297,46 +348,123 @@ class RowParser:
         identity_value = None
         cell = row.get if is_dict else row.__getitem__
         for column in self.cells:
-            raw = cell(column.position)
-            cacheable = type(raw) is str and not column.is_identifier  # identifiers seldom repeat
-            outcome = column.cache.get(raw) if cacheable else None
-            if outcome is None:
-                outcome = self._outcome(column, raw)
-                if cacheable:
-                    if len(column.cache) >= CACHE_LIMIT:
-                        column.cache.clear()
-                    column.cache[raw] = outcome
+            outcome = self._cached_outcome(column, cell(column.position))
             if outcome is _SKIP:
                 continue
-            value, problems = outcome
-            if problems:
-                errors.extend(problems)
+            if type(outcome) is _Rejected:
+                errors.extend(outcome)
             elif column.slot == COMPANY_SLOT:
-                write.company_id = value
+                write.company_id = outcome
             else:
-                slots[column.slot][column.key] = value
+                slots[column.slot][column.key] = outcome
                 if column.is_identifier:
-                    identity_value = value
+                    identity_value = outcome
+        return self._finished(index, row, is_dict, write, errors, identity_value)
+
+    def _csv_items(self, lines: tuple[int, ...], rows: tuple[list[str], ...]) -> list[WriteItem]:
+        """The writes of full-width CSV rows, read column by column.
+
+        Each column's cells are looked up in its cache in one pass, and only the texts not seen
+        before are parsed. A row whose cells are all valid is then assembled from those values,
+        each slot's dict at once, as `item` would build it; a row with an invalid cell is left to
+        `item`, which lists its problems in column order.
+        """
+        cells_at = list(zip(*rows))
+        rejected: set[int] = set()  # rows with an invalid cell
+        skipping: set[int] = set()  # rows with an empty cell that leaves its value as it is
+        outcomes: dict[int, list] = {}  # id of a _CellColumn -> the outcome of each row's cell
+        for column in self.cells:
+            cells = cells_at[column.position]
+            if column.is_identifier:  # identifiers seldom repeat: not cached
+                values = [self._outcome(column, raw) for raw in cells]
+                self._complete(column, cells, values, rejected)
+            else:
+                values = list(map(column.cache.values.get, cells, repeat(_UNKNOWN)))
+                if _UNKNOWN in values:
+                    self._complete(column, cells, values, rejected)
+            if _SKIP in values:
+                skipping.update(index for index, value in enumerate(values) if value is _SKIP)
+            outcomes[id(column)] = values
+        slot_keys = [[c.key for c in columns] for columns in self.slot_columns]
+        slot_rows = [zip(*[outcomes[id(c)] for c in columns]) if columns else repeat(())
+                     for columns in self.slot_columns]
+        identifiers = outcomes[id(self.identifier_column)] if self.identifier_column else repeat(_SKIP)
+        # The common row, whose tags and identity need nothing but the identifier's value, is
+        # finished here; `_finished` does the same, and more, for the others.
+        kind, add_tags, create, policies = self.plan.identifier, self.add_tags, self.plan.create_new, self.policies
+        simple = not self.tag_columns and kind != ID
+        items = []
+        for index, (line, row, columns, attributes, agreements, company, identifier) in enumerate(
+                zip(lines, rows, *slot_rows, identifiers)):
+            if index in rejected:
+                items.append(self.item(line, row))
+                continue
+            keys = slot_keys
+            if index in skipping:
+                keys, (columns, attributes, agreements, company) = _without_skipped(
+                    slot_keys, (columns, attributes, agreements, company))
+            write = ProfileWrite(dict(zip(keys[COLUMNS_SLOT], columns)),
+                                 dict(zip(keys[ATTRIBUTES_SLOT], attributes)) if attributes else {},
+                                 None, set(add_tags), set(),
+                                 dict(zip(keys[AGREEMENTS_SLOT], agreements)) if agreements else {},
+                                 company[0] if company else UNSET)
+            identity_value = None if identifier is _SKIP else identifier
+            if simple and identity_value is not None:
+                items.append(WriteItem(line, Identity(kind, identity_value), write, create=create, policies=policies))
+            else:
+                items.append(self._finished(line, row, False, write, [], identity_value))
+        return items
+
+    def _complete(self, column: _CellColumn, cells: tuple[str, ...], values: list, rejected: set[int]) -> None:
+        """Fill in the outcomes `values` lacks (the cache's misses), and note the rows of invalid cells."""
+        cache = column.cache
+        for index, value in enumerate(values):
+            if value is _UNKNOWN:
+                raw = cells[index]
+                value = cache.problems.get(raw, _UNKNOWN)
+                if value is _UNKNOWN:
+                    value = self._outcome(column, raw)
+                    cache.remember(raw, value)
+                values[index] = value
+            if type(value) is _Rejected:
+                rejected.add(index)
+
+    def _finished(self, index: int, row: list | dict, is_dict: bool, write: ProfileWrite, errors: list[FieldError],
+                  identity_value: Any) -> WriteItem:
         write.add_tags = self._tags(row, is_dict, errors)
         identity = self._identity(row, is_dict, identity_value, errors)
         if errors:
             return WriteItem(index, None, ProfileWrite(), errors=errors)
         return WriteItem(index, identity, write, create=self.plan.create_new, policies=self.policies)
 
-    def _outcome(self, column: _CellColumn, raw: Any) -> tuple[Any, list[FieldError] | None] | object:
-        """(value, None), (None, problems), or _SKIP for an empty cell that leaves the value as it is."""
-        if _empty(raw):
+    def _cached_outcome(self, column: _CellColumn, raw: Any) -> Any:
+        if type(raw) is not str or column.is_identifier:  # identifiers seldom repeat
+            return self._outcome(column, raw)
+        cache = column.cache
+        outcome = cache.values.get(raw, _UNKNOWN)
+        if outcome is _UNKNOWN:
+            outcome = cache.problems.get(raw, _UNKNOWN)
+        if outcome is _UNKNOWN:
+            outcome = self._outcome(column, raw)
+            cache.remember(raw, outcome)
+        return outcome
+
+    def _outcome(self, column: _CellColumn, raw: Any) -> Any:
+        """The cell's value, its problems (_Rejected), or _SKIP for an empty cell that leaves the value as it is."""
+        if raw is None or (type(raw) is str and (not raw or raw.isspace())):  # _empty(raw), inlined: it runs per cell
             if not (self.clear and column.clearable and not column.is_identifier):
                 return _SKIP
             raw = None
         write = column.scratch
         try:
+            if raw is not None and column.normalize is not None:
+                return column.normalize(raw)  # what parse_value does with a standard field's value
             parse_value(write, column.path, raw, self.registry, self.from_text and raw is not None)
         except InvalidValue as exc:
-            return None, [FieldError(column.path, exc.code, exc.message, raw)]
+            return _Rejected([FieldError(column.path, exc.code, exc.message, raw)])
         if column.slot == COMPANY_SLOT:
-            return write.company_id, None
-        return (write.columns, write.attributes, write.agreements)[column.slot][column.key], None
+            return write.company_id
+        return (write.columns, write.attributes, write.agreements)[column.slot][column.key]
 
     def _tags(self, row: list | dict, is_dict: bool, errors: list[FieldError]) -> set[str]:
         tags = set(self.add_tags)
@@ -352,9 +480,7 @@ class RowParser:
                     names = [names]
                 write, problems = parse_write({}, registry=self.registry, add_tags=names)
                 outcome = (write.add_tags, [FieldError(TAGS, p.code, p.message, p.value) for p in problems])
-                if key is not None:
-                    if len(cache) >= CACHE_LIMIT:
-                        cache.clear()
+                if key is not None and len(cache) < CACHE_LIMIT:
                     cache[key] = outcome
             tags |= outcome[0]
             errors.extend(outcome[1])
@@ -388,6 +514,13 @@ class RowParser:
         if path == TAGS and self.tag_columns:
             return self.tag_columns[0][1]
         return path
+
+
+def _without_skipped(slot_keys: list[list], slot_values: list[tuple]) -> tuple[list[list], list[list]]:
+    """The keys and values of each slot, without the empty cells that leave their value as it is."""
+    kept = [[(key, value) for key, value in zip(keys, values) if value is not _SKIP]
+            for keys, values in zip(slot_keys, slot_values)]
+    return [[key for key, _ in pairs] for pairs in kept], [[value for _, value in pairs] for pairs in kept]
 
 
 def _empty(raw: Any) -> bool:

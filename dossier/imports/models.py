@@ -14,7 +14,11 @@ from dossier.jobs.models import Job
 
 
 class ImportFile(models.Model):
-    """A file as uploaded, kept on disk, with what reading it taught: format, delimiter, header."""
+    """A file as uploaded, kept on disk, with what reading it taught: format, delimiter, header.
+
+    The row outlives the bytes: `removed_at` says when an upload was deleted from the disk
+    (`storage` says when that happens); its runs still show the file's name, size and columns.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=255)
@@ -31,6 +35,7 @@ class ImportFile(models.Model):
     lines = models.BigIntegerField(default=0)
     created_by = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

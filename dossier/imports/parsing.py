@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Iterator
 
+from dossier.core.jsonvalues import check_json
 from dossier.profiles.writes import flatten_profile_json
 
 CSV, JSONL = "csv", "jsonl"
@@ -159,7 +160,7 @@ def detect_delimiter(text: str) -> str:
     """The candidate that splits the first records into the most columns, consistently."""
     best, best_score = ",", (0.0, 1)
     for delimiter in DELIMITERS:
-        widths = [len(row) for row in islice(csv.reader(split_lines(text), delimiter=delimiter), SNIFF_RECORDS) if row]
+        widths = _record_widths(text, delimiter)
         if not widths or widths[0] < 2:
             continue
         score = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
@@ -168,14 +169,33 @@ def detect_delimiter(text: str) -> str:
     return best
 
 
+def _record_widths(text: str, delimiter: str) -> list[int]:
+    """The cell counts of the first records; a record the csv module cannot read ends the sample
+    (reading the rows reports it, with its line)."""
+    widths = []
+    try:
+        for row in islice(csv.reader(split_lines(text), delimiter=delimiter), SNIFF_RECORDS):
+            if row:
+                widths.append(len(row))
+    except csv.Error:
+        pass
+    return widths
+
+
 def _inspect_jsonl(path: str, offset: int, encoding: str, size: int, lines: int) -> FileInfo:
     columns: dict[str, None] = {}
     sample = []
     for record in islice(JsonLinesRows(path).read(offset, 0), JSONL_HEADER_LINES):
         if record.values is None:
             continue
+        # The keys become the file's columns and the first rows its preview, both stored as JSON:
+        # a key the database cannot keep refuses the file; such a value only keeps its row out of
+        # the preview (reading the rows rejects it).
+        key_problems = check_json(dict.fromkeys(record.values))
+        if key_problems:
+            raise FileRejected(f"line {record.line}: {key_problems[0].message}")
         columns.update(dict.fromkeys(record.values))
-        if len(sample) < SAMPLE_ROWS:
+        if len(sample) < SAMPLE_ROWS and not check_json(record.values):
             sample.append(record.values)
     if not columns:
         raise FileRejected("the file holds no JSON object: JSON Lines need one object per line")
@@ -261,6 +281,8 @@ class JsonLinesRows:
             data = json.loads(text)
         except ValueError as exc:
             return Record(line, raw=text, problem=f"the line is not valid JSON: {exc}")
+        except RecursionError:
+            return Record(line, raw=text, problem="the line nests too deeply")
         if not isinstance(data, dict):
             return Record(line, raw=text, problem="the line is not a JSON object")
         values, tag_ops, errors = flatten_profile_json(data)

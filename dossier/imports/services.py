@@ -17,15 +17,12 @@ import datetime as dt
 import gc
 import io
 import json
-import uuid
 from collections import Counter
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.files.move import file_move_safe
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
@@ -34,11 +31,11 @@ from dossier.jobs import engine
 from dossier.jobs.models import Job
 from dossier.imports.mapping import ImportPlan, RowParser, parse_options
 from dossier.imports.models import Import, ImportFile
-from dossier.imports.parsing import CSV, JSONL, FileRejected, Record, inspect_file, open_rows, read_chunk
+from dossier.imports.parsing import CSV, JSONL, Record, inspect_file, open_rows, read_chunk
+from dossier.imports.storage import hold_for_run, keep_upload, upload_dir
 from dossier.profiles.attributes import AttributeRegistry
-from dossier.profiles.changes import ChangeContext, WriteItem, WriteResult, apply_writes
+from dossier.profiles.changes import ChangeContext, WriteResult, apply_writes
 from dossier.profiles.errors import FieldError
-from dossier.profiles.writes import ProfileWrite
 
 CHUNK_ROWS = 5000
 INLINE_ROWS = 1000  # a run this small finishes within the request that starts it
@@ -47,41 +44,22 @@ STATUSES = ("created", "updated", "unchanged", "skipped", "rejected")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def upload_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def store_file(name: str, *, upload=None, path: str | None = None, created_by: str) -> ImportFile:
     """Keep the file (an upload is moved under the data directory, a local path used where it is),
-    inspect it, and record it; FileRejected when it cannot be imported."""
+    inspect it, and record it; FileRejected when it cannot be imported, NoSpaceLeft when the disk
+    is full. A kept upload that ends up unrecorded is deleted."""
     if upload is not None:
-        suffix = Path(name).suffix.lower()[:10] if Path(name).suffix.isascii() else ""
-        stored = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
-        _save_upload(upload, stored)
-        path = str(stored)
+        path = str(keep_upload(upload, name))
     try:
         info = inspect_file(path)
-    except FileRejected:
+        return ImportFile.objects.create(
+            name=name[:255], path=path, size=info.size, sha256=info.sha256, format=info.format, encoding=info.encoding,
+            delimiter=info.delimiter, columns=info.columns, sample=_json_safe(info.sample),
+            data_offset=info.data_offset, header_lines=info.header_lines, lines=info.lines, created_by=created_by)
+    except BaseException:
         if upload is not None:
             Path(path).unlink(missing_ok=True)
         raise
-    return ImportFile.objects.create(
-        name=name[:255], path=path, size=info.size, sha256=info.sha256, format=info.format, encoding=info.encoding,
-        delimiter=info.delimiter, columns=info.columns, sample=_json_safe(info.sample),
-        data_offset=info.data_offset, header_lines=info.header_lines, lines=info.lines, created_by=created_by)
-
-
-def _save_upload(upload, destination: Path) -> None:
-    """Move a spooled upload into place (no copy of a large file); write a small one out."""
-    if hasattr(upload, "temporary_file_path"):
-        upload.file.flush()
-        file_move_safe(upload.temporary_file_path(), str(destination), allow_overwrite=False)
-        return
-    with open(destination, "wb") as out:
-        for block in upload.chunks():
-            out.write(block)
 
 
 def plan_for(import_file: ImportFile, options: Any) -> tuple[ImportPlan, bool]:
@@ -94,7 +72,9 @@ def estimated_rows(import_file: ImportFile) -> int:
 
 
 def create_import_job(import_file: ImportFile, plan: ImportPlan, *, dry_run: bool, actor: str, user=None) -> Job:
-    """The run's job and its import record, neither run nor queued yet (`dossier import` runs it itself)."""
+    """The run's job and its import record, neither run nor queued yet (`dossier import` runs it itself);
+    UploadRemoved when the file is no longer kept."""
+    hold_for_run(import_file)
     job = Job.objects.create(kind=Job.Kind.IMPORT, created_by=actor, created_by_user=user,
                              total=estimated_rows(import_file),
                              params={"dryRun": dry_run, "file": import_file.name, "importFile": str(import_file.id)})
@@ -153,16 +133,8 @@ class ImportKind:
         positions = {name: (name if import_file.format == JSONL else i) for i, name in enumerate(import_file.columns)}
         parser = RowParser(plan, registry, from_text=import_file.format == CSV, positions=positions,
                            caches=self._cell_caches(job, registry))
-        records: dict[int, Record] = {}
-        items: list[WriteItem] = []
-        for record in chunk.records:
-            if record.blank:
-                continue
-            records[record.line] = record
-            if record.problem:
-                items.append(WriteItem(record.line, None, ProfileWrite(), errors=[FieldError("", "unreadable", record.problem)]))
-            else:
-                items.append(parser.item(record.line, record.cells if record.values is None else record.values))
+        records = {record.line: record for record in chunk.records if not record.blank}
+        items = parser.items(records.values())
         ctx = ChangeContext(source=event_types.SOURCE_IMPORT, actor=job.created_by, job_id=job.id)
         results = apply_writes(items, ctx, registry=registry, dry_run=run.dry_run) if items else []
         rejected = _tally(job, results, parser)

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from dossier.accounts.access import browser_page, may_edit
+from dossier.core.uploads import NoSpaceLeft, uploaded_file
 from dossier.imports.mapping import (
     CLEAR,
     ID,
@@ -26,6 +27,7 @@ from dossier.imports.models import Import, ImportFile
 from dossier.imports.parsing import DELIMITER_NAMES, FileRejected
 from dossier.imports.serializers import error_report_response
 from dossier.imports.services import STATUSES, do_start_import, plan_for, store_file
+from dossier.imports.storage import UploadRemoved
 from dossier.profiles.attributes import TYPES
 from dossier.profiles.fields import AGREEMENT_CHANNELS, IDENTIFIER_FIELDS, STANDARD_FIELDS
 from dossier.profiles.models import AttributeDefinition
@@ -41,21 +43,24 @@ def _actor(request) -> str:
 
 @browser_page()
 def import_list(request):
-    error = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
+    if request.method != "POST":
+        return _list_page(request)
+    try:
+        upload = uploaded_file(request, "file")
         if upload is None:
-            error = "Choose a CSV or JSON Lines file to upload."
-        else:
-            try:
-                import_file = store_file(upload.name, upload=upload, created_by=_actor(request))
-            except FileRejected as exc:
-                error = f"{upload.name}: {exc}"
-            else:
-                return redirect("import-mapping", file_id=import_file.id)
+            return _list_page(request, "Choose a CSV or JSON Lines file to upload.", status=422)
+        import_file = store_file(upload.name, upload=upload, created_by=_actor(request))
+    except NoSpaceLeft as exc:
+        return _list_page(request, f"The upload failed: {exc}", status=507)
+    except FileRejected as exc:
+        return _list_page(request, f"{upload.name}: {exc}", status=422)
+    return redirect("import-mapping", file_id=import_file.id)
+
+
+def _list_page(request, error: str | None = None, status: int = 200):
     runs = Import.objects.select_related("job", "file").order_by("-job__created_at")[:RECENT]
     return render(request, "imports/list.html", {"nav": "imports", "runs": runs, "error": error,
-                                                 "can_edit": may_edit(request)}, status=422 if error else 200)
+                                                 "can_edit": may_edit(request)}, status=status)
 
 
 def _targets(attributes: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -87,15 +92,19 @@ def _form_options(post, columns: list[str]) -> dict:
 @browser_page()
 def import_mapping(request, file_id):
     import_file = get_object_or_404(ImportFile, id=file_id)
+    if import_file.removed_at is not None:
+        return _list_page(request, str(UploadRemoved(import_file)), status=410)
     attributes = dict(AttributeDefinition.objects.values_list("name", "type"))
     errors = []
     if request.method == "POST":
         try:
             plan, dry_run = plan_for(import_file, _form_options(request.POST, import_file.columns))
+            job = do_start_import(import_file, plan, dry_run=dry_run, actor=_actor(request), user=request.user)
         except OptionsRejected as exc:
             errors = exc.errors
+        except UploadRemoved as exc:
+            return _list_page(request, str(exc), status=410)
         else:
-            job = do_start_import(import_file, plan, dry_run=dry_run, actor=_actor(request), user=request.user)
             return redirect("import-detail", import_id=job.id)
     return render(request, "imports/mapping.html", {
         "nav": "imports", "file": import_file, "errors": errors,
@@ -144,8 +153,11 @@ def import_detail(request, import_id):
 def import_start(request, import_id):
     """Start the real import with the file and options of a finished dry run."""
     dry_run = get_object_or_404(Import.objects.select_related("file"), job_id=import_id, dry_run=True)
-    job = do_start_import(dry_run.file, ImportPlan.from_json(dry_run.options), dry_run=False,
-                          actor=_actor(request), user=request.user)
+    try:
+        job = do_start_import(dry_run.file, ImportPlan.from_json(dry_run.options), dry_run=False,
+                              actor=_actor(request), user=request.user)
+    except UploadRemoved as exc:
+        return _list_page(request, str(exc), status=410)
     return redirect("import-detail", import_id=job.id)
 
 

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from dossier.core.api import ApiError, idempotent, json_response, page_limit, read_json, require
+from dossier.jobs import openapi
 from dossier.jobs.models import Job
 from dossier.jobs.serializers import job_json, undone_by
 from dossier.jobs.services import do_cancel_job, do_start_batch_edit, do_undo_job, get_job, jobs_newest_first
@@ -20,7 +21,8 @@ def _job_response(job: Job):
     return json_response(job_json(job, undone_by=undo), status=200 if job.is_finished else 202)
 
 
-@router.post("/profiles/batch-edit", summary="Batch edit the selected profiles (a job)")
+@router.post("/profiles/batch-edit", summary="Batch edit the selected profiles (a job)",
+             response={200: None, 202: None}, openapi_extra=openapi.BATCH_EDIT)
 @idempotent
 def batch_edit(request: HttpRequest):
     principal = require(request, "profiles:write")
@@ -28,7 +30,7 @@ def batch_edit(request: HttpRequest):
     return _job_response(job)
 
 
-@router.get("/jobs", summary="List jobs, newest first")
+@router.get("/jobs", summary="List jobs, newest first", openapi_extra=openapi.LIST_JOBS)
 def list_jobs(request: HttpRequest):
     require(request, "profiles:read")
     errors = []
@@ -58,7 +60,7 @@ def list_jobs(request: HttpRequest):
     })
 
 
-@router.get("/jobs/{job_id}", summary="A job: status, progress, counts, errors")
+@router.get("/jobs/{job_id}", summary="A job: status, progress, counts, errors", openapi_extra=openapi.READ_JOB)
 def get_job_detail(request: HttpRequest, job_id: str):
     require(request, "profiles:read")
     job = get_job(job_id)
@@ -70,7 +72,8 @@ def _write_scope(job: Job) -> str:
     return "imports" if job.kind == Job.Kind.IMPORT else "profiles:write"
 
 
-@router.post("/jobs/{job_id}/cancel", summary="Cancel a job (a running one stops after its current chunk)")
+@router.post("/jobs/{job_id}/cancel", summary="Cancel a job (a running one stops after its current chunk)",
+             openapi_extra=openapi.CANCEL_JOB)
 def cancel_job(request: HttpRequest, job_id: str):
     require(request, "profiles:read")
     job = get_job(job_id)
@@ -78,7 +81,8 @@ def cancel_job(request: HttpRequest, job_id: str):
     return json_response(job_json(do_cancel_job(job)))
 
 
-@router.post("/jobs/{job_id}/undo", summary="Undo a finished job: a new job restores what it changed")
+@router.post("/jobs/{job_id}/undo", summary="Undo a finished job: a new job restores what it changed",
+             response={200: None, 202: None}, openapi_extra=openapi.UNDO_JOB)
 @idempotent
 def undo_job(request: HttpRequest, job_id: str):
     principal = require(request, "profiles:write")

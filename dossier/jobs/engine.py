@@ -19,12 +19,13 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.backend import DatabaseBackend
 
 from dossier.config import env_int
+from dossier.core.maintenance import DatabaseOutage, DatabaseUnavailable, connection_lost
 from dossier.jobs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def register_kind(kind: str, handler: JobKind) -> None:
 
 @task()
 def run_job(job_id: str) -> None:
-    run(job_id)
+    run(job_id, wait_for_database=True)
 
 
 def enqueue(job: Job) -> None:
@@ -59,34 +60,39 @@ def enqueue(job: Job) -> None:
     Job.objects.filter(id=job.id).update(task_id=job.task_id)
 
 
-def run(job_id: Any, *, max_chunks: int | None = None) -> Job:
-    """Run a job to its end (or `max_chunks` chunks); safe to call twice for the same job."""
+def run(job_id: Any, *, max_chunks: int | None = None, wait_for_database: bool = False) -> Job:
+    """Run a job to its end (or `max_chunks` chunks); safe to call twice for the same job.
+
+    With `wait_for_database` (in `dossier worker`; a request does not wait), a chunk cut off by a
+    lost database connection (a database restart) is not a failure of the job: it is tried again
+    once the database answers, for up to the lease. Its transaction rolled back, or committed
+    together with the cursor, so the retry applies nothing twice. Past the lease the job is left
+    running, for `recover_stalled_jobs` to resume.
+    """
     token = secrets.token_hex(8)
     job = _claim(job_id, token)
     if job is None:
         return Job.objects.get(id=job_id)
     handler = KINDS[job.kind]
+    outage = DatabaseOutage() if wait_for_database else None
     chunks = 0
     try:
         while max_chunks is None or chunks < max_chunks:
+            try:
+                job, stop = _run_chunk(job_id, token, handler)
+            except DatabaseError as exc:
+                if outage is None or not connection_lost():
+                    raise
+                outage.wait(f"job {job_id}", exc, give_up_after=LEASE_SECONDS)
+                continue
+            if outage is not None:
+                outage.end()
             chunks += 1
-            with transaction.atomic():
-                job = Job.objects.select_for_update().get(id=job_id)
-                if job.lease_token != token:
-                    logger.info("job %s was taken over by another worker", job_id)
-                    return job
-                if job.cancel_requested:
-                    _finish(job, Job.Status.CANCELLED)
-                    return job
-                done = handler.run_chunk(job)
-                job.heartbeat_at = timezone.now()
-                if done:
-                    _finish(job, Job.Status.SUCCEEDED)
-                else:
-                    job.save()
-            if done:
+            if stop:
                 return job
             yield_write_lock()
+    except DatabaseUnavailable:
+        raise  # not the job's fault: it resumes after its lease
     except Exception as exc:  # the job fails with the reason recorded; the worker goes on
         logger.exception("job %s failed", job_id)
         with transaction.atomic():
@@ -94,6 +100,25 @@ def run(job_id: Any, *, max_chunks: int | None = None) -> Job:
             job.summary = {**job.summary, "error": f"{type(exc).__name__}: {exc}"[:2000]}
             _finish(job, Job.Status.FAILED)
     return job
+
+
+def _run_chunk(job_id: Any, token: str, handler: JobKind) -> tuple[Job, bool]:
+    """The next chunk and the job's cursor in one transaction; True when the job stops here."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(id=job_id)
+        if job.lease_token != token:
+            logger.info("job %s was taken over by another worker", job_id)
+            return job, True
+        if job.cancel_requested:
+            _finish(job, Job.Status.CANCELLED)
+            return job, True
+        done = handler.run_chunk(job)
+        job.heartbeat_at = timezone.now()
+        if done:
+            _finish(job, Job.Status.SUCCEEDED)
+        else:
+            job.save()
+        return job, done
 
 
 def yield_write_lock() -> None:

@@ -10,6 +10,7 @@ from ninja import Router
 
 from dossier.activity import event_types
 from dossier.core.api import ApiError, Principal, idempotent, json_response, page_limit, read_json, require
+from dossier.profiles import openapi
 from dossier.profiles.attributes import TYPES, check_attribute_name
 from dossier.profiles.changes import ChangeContext
 from dossier.profiles.errors import FieldError, InvalidValue
@@ -63,7 +64,7 @@ def _expected_version(request: HttpRequest) -> int | None:
         raise ApiError(422, "invalid_if_match", "If-Match must be the profile's version, as sent in ETag") from None
 
 
-@router.get("/profiles", summary="List profiles")
+@router.get("/profiles", summary="List profiles", openapi_extra=openapi.LIST_PROFILES)
 def list_profiles(request: HttpRequest):
     require(request, "profiles:read")
     params = {k: request.GET.getlist(k) for k in request.GET}
@@ -79,7 +80,7 @@ def list_profiles(request: HttpRequest):
     return json_response({"items": profiles_json(rows), "nextCursor": next_cursor, "total": query.queryset.count()})
 
 
-@router.post("/profiles", summary="Create a profile")
+@router.post("/profiles", summary="Create a profile", response={201: None}, openapi_extra=openapi.CREATE_PROFILE)
 def create_profile(request: HttpRequest):
     principal = require(request, "profiles:write")
     data = read_json(request)
@@ -89,7 +90,7 @@ def create_profile(request: HttpRequest):
     return _profile_response(result.id, status=201)
 
 
-@router.post("/profiles/batch", summary="Batch add or update profiles")
+@router.post("/profiles/batch", summary="Batch add or update profiles", openapi_extra=openapi.batch_profiles(MAX_BATCH))
 @idempotent
 def batch_profiles(request: HttpRequest):
     principal = require(request, "profiles:write")
@@ -103,13 +104,13 @@ def batch_profiles(request: HttpRequest):
     return json_response({"results": [r.as_dict() for r in results]})
 
 
-@router.get("/profiles/by-email/{email}", summary="Read a profile by email")
+@router.get("/profiles/by-email/{email}", summary="Read a profile by email", openapi_extra=openapi.READ_PROFILE)
 def profile_by_email(request: HttpRequest, email: str):
     require(request, "profiles:read")
     return _lookup("email", email)
 
 
-@router.get("/profiles/by-custom-id/{custom_id}", summary="Read a profile by customId")
+@router.get("/profiles/by-custom-id/{custom_id}", summary="Read a profile by customId", openapi_extra=openapi.READ_PROFILE)
 def profile_by_custom_id(request: HttpRequest, custom_id: str):
     require(request, "profiles:read")
     return _lookup("customId", custom_id)
@@ -127,13 +128,13 @@ def _lookup(kind: str, raw: str):
     return _profile_response(profile_id)
 
 
-@router.get("/profiles/{profile_id}", summary="Read a profile")
+@router.get("/profiles/{profile_id}", summary="Read a profile", openapi_extra=openapi.READ_PROFILE)
 def get_profile(request: HttpRequest, profile_id: str):
     require(request, "profiles:read")
     return _profile_response(_profile_id(profile_id))
 
 
-@router.patch("/profiles/{profile_id}", summary="Update a profile")
+@router.patch("/profiles/{profile_id}", summary="Update a profile", openapi_extra=openapi.PATCH_PROFILE)
 def patch_profile(request: HttpRequest, profile_id: str):
     principal = require(request, "profiles:write")
     pid = _profile_id(profile_id)
@@ -144,7 +145,8 @@ def patch_profile(request: HttpRequest, profile_id: str):
     return _profile_response(result.id)
 
 
-@router.delete("/profiles/{profile_id}", summary="Erase a profile and its activity")
+@router.delete("/profiles/{profile_id}", summary="Erase a profile and its activity",
+               response={204: None}, openapi_extra=openapi.DELETE_PROFILE)
 def delete_profile(request: HttpRequest, profile_id: str):
     require(request, "profiles:write")
     if not do_delete_profile(_profile_id(profile_id)):
@@ -152,12 +154,12 @@ def delete_profile(request: HttpRequest, profile_id: str):
     return json_response(None, status=204)
 
 
-@router.post("/profiles/{profile_id}/tags/{tag}", summary="Assign a tag")
+@router.post("/profiles/{profile_id}/tags/{tag}", summary="Assign a tag", openapi_extra=openapi.CHANGE_TAG)
 def add_tag(request: HttpRequest, profile_id: str, tag: str):
     return _tag_change(request, profile_id, {"addTags": [tag]})
 
 
-@router.delete("/profiles/{profile_id}/tags/{tag}", summary="Remove a tag")
+@router.delete("/profiles/{profile_id}/tags/{tag}", summary="Remove a tag", openapi_extra=openapi.CHANGE_TAG)
 def remove_tag(request: HttpRequest, profile_id: str, tag: str):
     return _tag_change(request, profile_id, {"removeTags": [tag]})
 
@@ -168,7 +170,7 @@ def _tag_change(request: HttpRequest, profile_id: str, change: dict):
     return _profile_response(result.id)
 
 
-@router.put("/profiles/{profile_id}/company", summary="Assign a company")
+@router.put("/profiles/{profile_id}/company", summary="Assign a company", openapi_extra=openapi.SET_COMPANY)
 def put_company(request: HttpRequest, profile_id: str):
     principal = require(request, "profiles:write")
     data = read_json(request)
@@ -178,7 +180,7 @@ def put_company(request: HttpRequest, profile_id: str):
     return _profile_response(result.id)
 
 
-@router.delete("/profiles/{profile_id}/company", summary="Unassign the company")
+@router.delete("/profiles/{profile_id}/company", summary="Unassign the company", openapi_extra=openapi.UNSET_COMPANY)
 def delete_company_link(request: HttpRequest, profile_id: str):
     principal = require(request, "profiles:write")
     result = do_update_profile(_profile_id(profile_id), {"company": None}, change_context(request, principal))
@@ -205,7 +207,7 @@ def attribute_json(definition: AttributeDefinition) -> dict:
             "description": definition.description, "createdAt": definition.created_at.isoformat()}
 
 
-@attributes_router.get("/attributes", summary="List custom attributes")
+@attributes_router.get("/attributes", summary="List custom attributes", openapi_extra=openapi.LIST_ATTRIBUTES)
 def list_attributes(request: HttpRequest):
     require(request, "profiles:read")
     return json_response({"items": [attribute_json(d) for d in AttributeDefinition.objects.all()]})
@@ -241,7 +243,8 @@ def _attribute_fields(data: Any, *, creating: bool) -> dict:
     return fields
 
 
-@attributes_router.post("/attributes", summary="Register a custom attribute")
+@attributes_router.post("/attributes", summary="Register a custom attribute",
+                        response={201: None}, openapi_extra=openapi.CREATE_ATTRIBUTE)
 def create_attribute(request: HttpRequest):
     require(request, "profiles:write")
     fields = _attribute_fields(read_json(request), creating=True)
@@ -263,13 +266,14 @@ def _attribute(name: str) -> AttributeDefinition:
     return definition
 
 
-@attributes_router.get("/attributes/{name}", summary="Read a custom attribute")
+@attributes_router.get("/attributes/{name}", summary="Read a custom attribute", openapi_extra=openapi.READ_ATTRIBUTE)
 def get_attribute(request: HttpRequest, name: str):
     require(request, "profiles:read")
     return json_response(attribute_json(_attribute(name)))
 
 
-@attributes_router.patch("/attributes/{name}", summary="Change a custom attribute's label or description")
+@attributes_router.patch("/attributes/{name}", summary="Change a custom attribute's label or description",
+                         openapi_extra=openapi.PATCH_ATTRIBUTE)
 def patch_attribute(request: HttpRequest, name: str):
     require(request, "profiles:write")
     definition = _attribute(name)
@@ -283,7 +287,8 @@ def patch_attribute(request: HttpRequest, name: str):
     return json_response(attribute_json(definition))
 
 
-@attributes_router.delete("/attributes/{name}", summary="Delete an unused custom attribute")
+@attributes_router.delete("/attributes/{name}", summary="Delete an unused custom attribute",
+                          response={204: None}, openapi_extra=openapi.DELETE_ATTRIBUTE)
 def delete_attribute(request: HttpRequest, name: str):
     require(request, "profiles:write")
     definition = _attribute(name)
@@ -326,26 +331,26 @@ def _company(company_id: str) -> Company:
     return company
 
 
-@companies_router.get("/companies", summary="List companies")
+@companies_router.get("/companies", summary="List companies", openapi_extra=openapi.LIST_COMPANIES)
 def list_companies(request: HttpRequest):
     require(request, "profiles:read")
     return json_response({"items": [company_json(c) for c in Company.objects.all()[:MAX_LIMIT]]})
 
 
-@companies_router.post("/companies", summary="Create a company")
+@companies_router.post("/companies", summary="Create a company", response={201: None}, openapi_extra=openapi.CREATE_COMPANY)
 def create_company(request: HttpRequest):
     require(request, "profiles:write")
     company = Company.objects.create(**_company_fields(read_json(request), creating=True))
     return json_response(company_json(company), status=201)
 
 
-@companies_router.get("/companies/{company_id}", summary="Read a company")
+@companies_router.get("/companies/{company_id}", summary="Read a company", openapi_extra=openapi.READ_COMPANY)
 def get_company(request: HttpRequest, company_id: str):
     require(request, "profiles:read")
     return json_response(company_json(_company(company_id)))
 
 
-@companies_router.patch("/companies/{company_id}", summary="Change a company")
+@companies_router.patch("/companies/{company_id}", summary="Change a company", openapi_extra=openapi.PATCH_COMPANY)
 def patch_company(request: HttpRequest, company_id: str):
     require(request, "profiles:write")
     company = _company(company_id)
@@ -355,7 +360,8 @@ def patch_company(request: HttpRequest, company_id: str):
     return json_response(company_json(company))
 
 
-@companies_router.delete("/companies/{company_id}", summary="Delete a company, unassigning its profiles")
+@companies_router.delete("/companies/{company_id}", summary="Delete a company, unassigning its profiles",
+                         response={204: None}, openapi_extra=openapi.DELETE_COMPANY)
 def delete_company(request: HttpRequest, company_id: str):
     principal = require(request, "profiles:write")
     do_delete_company(_company(company_id), change_context(request, principal))
@@ -364,7 +370,7 @@ def delete_company(request: HttpRequest, company_id: str):
 
 # --- tags ----------------------------------------------------------------------------------
 
-@tags_router.get("/tags", summary="All tags with the number of profiles holding each")
+@tags_router.get("/tags", summary="All tags with the number of profiles holding each", openapi_extra=openapi.LIST_TAGS)
 def list_tags(request: HttpRequest):
     require(request, "profiles:read")
     tags = Tag.objects.annotate(count=Count("profile_links")).filter(count__gt=0).order_by("name")

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from dossier.profiles.errors import InvalidValue
-from dossier.profiles.fields import FALSE_WORDS, RESERVED_NAMES, TRUE_WORDS, check_characters
+from dossier.profiles.fields import FALSE_WORDS, REFUSED_CHARS, RESERVED_NAMES, TRUE_WORDS, refusal
 from dossier.profiles.models import AttributeDefinition
 
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}\Z")
@@ -51,7 +51,9 @@ def _coerce_text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise InvalidValue("invalid_type", "must be text")
     text = str(value)
-    check_characters(text, multiline=True)
+    found = REFUSED_CHARS.search(text)  # check_characters(text, multiline=True), inlined: it runs per value
+    if found is not None:
+        raise refusal(found)
     if len(text) > MAX_TEXT:
         raise InvalidValue("too_long", f"must be at most {MAX_TEXT} characters")
     return text
@@ -154,22 +156,24 @@ class AttributeRegistry:
         self.types = dict(definitions)
         self.declared = dict(declared or {})
         self.new: dict[str, str] = {}
+        self.checked_names: set[str] = set()  # names check_attribute_name accepted, not checked again
 
     @classmethod
     def load(cls, *, declared: dict[str, str] | None = None) -> "AttributeRegistry":
         return cls(dict(AttributeDefinition.objects.values_list("name", "type")), declared=declared)
 
     def coerce(self, name: str, value: Any, *, from_text: bool = False) -> Any:
-        check_attribute_name(name)
+        if name not in self.checked_names:
+            self.checked_names.add(check_attribute_name(name))
         type_ = self.types.get(name) or self.new.get(name)
         if type_ is None:
             type_ = self.declared.get(name) or infer_type(value, from_text=from_text)
             if type_ not in COERCERS:
                 raise InvalidValue("invalid_type", f"unknown attribute type '{type_}'")
-            coerced = coerce(type_, value)
+            coerced = COERCERS[type_](value)
             self.new[name] = type_
             return coerced
-        return coerce(type_, value)
+        return COERCERS[type_](value)
 
     def save_new(self) -> None:
         if not self.new:

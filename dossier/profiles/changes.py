@@ -26,7 +26,7 @@ from django.utils import timezone
 from dossier.activity import event_types
 from dossier.activity.services import NewEvent, record_events
 from dossier.core.bulk import (db_values, delete_pairs, execute_in, fetch_in, field_of, insert_rows, json_text,
-                                python_values, select_rows, update_rows)
+                                python_values, row_lock_clause, select_rows, update_rows)
 from dossier.profiles.attributes import AttributeRegistry
 from dossier.profiles.errors import FieldError, InvalidValue
 from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_COLUMN, FIELDS_BY_NAME
@@ -595,8 +595,8 @@ def _load_partial_states(profile_ids: Sequence[Any], write: ProfileWrite) -> dic
     paths = names if connection.vendor == "postgresql" else [f'$."{name}"' for name in names]
     keys = db_values(Profile, "id", profile_ids)
     key_of = dict(zip(keys, profile_ids))
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"SELECT id, {', '.join(selected)} FROM {Profile._meta.db_table} WHERE id IN ({{}}){lock}"
+    sql = (f"SELECT id, {', '.join(selected)} FROM {Profile._meta.db_table} WHERE id IN ({{}})"
+           f" ORDER BY id{row_lock_clause()}")  # locked in id order, as load_states does: no deadlock
     rows = fetch_in(sql, keys, before=paths)
     by_column = [python_values(Profile, c, [row[i] for row in rows]) for i, c in enumerate(columns, start=1)]
     states: dict[Any, dict] = {}

@@ -7,7 +7,10 @@ from typing import Any
 # A lone UTF-16 surrogate (JSON "\ud800") is not a character: no database stores it as text, and
 # no response can carry it.
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
-ESCAPED_SURROGATE = re.compile(r"\\ud[89a-f][0-9a-f]{2}")
+# What an echoed value must not hold, as text and as repr() spells it: a lone surrogate, and NUL,
+# which PostgreSQL's jsonb refuses too (a job keeps its errors' values as JSON).
+UNECHOABLE = re.compile(r"[\x00\ud800-\udfff]")
+ESCAPED_UNECHOABLE = re.compile(r"\\x00|\\ud[89a-f][0-9a-f]{2}")
 
 
 @dataclass
@@ -41,9 +44,10 @@ class ProfileWriteRejected(Exception):
 
 def _printable(value: Any) -> Any:
     """Echo a rejected value back, cut short so a 10 MB string is not echoed whole, and encodable:
-    a lone surrogate becomes U+FFFD (it has no UTF-8 form, so a response holding it cannot be sent)."""
+    a lone surrogate becomes U+FFFD (it has no UTF-8 form, so a response holding it cannot be sent),
+    and so does NUL (no stored JSON can hold it)."""
     if isinstance(value, str):
-        text = LONE_SURROGATE.sub("\ufffd", value)
+        text = UNECHOABLE.sub("\ufffd", value)
         return text[:200] + "…" if len(text) > 200 else text
     if isinstance(value, (dict, list)):
         try:
@@ -52,5 +56,5 @@ def _printable(value: Any) -> Any:
             return "…"
         if len(text) > 200:
             return text[:200] + "…"
-        return text if ESCAPED_SURROGATE.search(text) else value
+        return text if ESCAPED_UNECHOABLE.search(text) else value
     return value

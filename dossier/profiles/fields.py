@@ -18,6 +18,7 @@ from django.conf import settings
 from email_validator import EmailNotValidError, validate_email
 
 from dossier.profiles.errors import LONE_SURROGATE, InvalidValue
+from dossier.profiles.phones import possible_e164
 
 # What no text may hold: control characters, the bidirectional embeddings, overrides and isolates
 # (U+202A-U+202E, U+2066-U+2069) that can make a value display as something else than it is, and
@@ -33,10 +34,14 @@ FALSE_WORDS = {"false", "0", "no", "n", "off", "f"}
 
 
 def _text(value: Any, max_length: int = 255) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or (isinstance(value, float) and not math.isfinite(value)):
-        raise InvalidValue("invalid_type", "must be a string")
-    text = unicodedata.normalize("NFC", str(value)).strip()
-    check_characters(text)
+    if type(value) is not str:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+            raise InvalidValue("invalid_type", "must be a string")
+        value = str(value)
+    text = (value if value.isascii() else unicodedata.normalize("NFC", value)).strip()  # ASCII text is NFC already
+    found = REFUSED_CHARS_ONE_LINE.search(text)  # check_characters(text), inlined: it runs for every value
+    if found is not None:
+        raise refusal(found)
     if len(text) > max_length:
         raise InvalidValue("too_long", f"must be at most {max_length} characters")
     return text
@@ -45,11 +50,15 @@ def _text(value: Any, max_length: int = 255) -> str:
 def check_characters(text: str, *, multiline: bool = False) -> None:
     """Refuse control characters (line breaks and tabs too, unless `multiline`) and lone surrogates."""
     found = (REFUSED_CHARS if multiline else REFUSED_CHARS_ONE_LINE).search(text)
-    if found is None:
-        return
+    if found is not None:
+        raise refusal(found)
+
+
+def refusal(found: re.Match) -> InvalidValue:
+    """The problem with a refused character, as matched by REFUSED_CHARS."""
     if LONE_SURROGATE.match(found.group()):
-        raise InvalidValue("invalid_unicode", "must be valid Unicode text (a lone surrogate such as \\ud800 is not)")
-    raise InvalidValue("control_characters", "must not contain control characters")
+        return InvalidValue("invalid_unicode", "must be valid Unicode text (a lone surrogate such as \\ud800 is not)")
+    return InvalidValue("control_characters", "must not contain control characters")
 
 
 def normalize_text(value: Any) -> str | None:
@@ -83,6 +92,10 @@ def _plain_domain(domain: str) -> bool:
 
 
 def normalize_email(value: Any) -> str | None:
+    if type(value) is str and len(value) <= 254:
+        plain = _PLAIN_EMAIL.fullmatch(value)  # such an address is its own text: NFC, stripped, nothing refused
+        if plain and _plain_domain(plain.group(1)):
+            return value.lower()
     text = _text(value, 254)
     if not text:
         return None
@@ -97,17 +110,18 @@ def normalize_custom_id(value: Any) -> str | None:
     return text or None
 
 
+# What a number phonenumbers cannot read must look like to be kept as written.
+_PHONE_AS_WRITTEN = re.compile(r"[0-9+() .\-/]{3,32}")
+
+
 def normalize_phone(value: Any) -> str | None:
     text = _text(value, 32)
     if not text:
         return None
-    try:
-        number = phonenumbers.parse(text, settings.DEFAULT_PHONE_REGION)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is not None and phonenumbers.is_possible_number(number):
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if not re.fullmatch(r"[0-9+() .\-/]{3,32}", text):
+    number = possible_e164(text, settings.DEFAULT_PHONE_REGION)
+    if number is not None:
+        return number
+    if not _PHONE_AS_WRITTEN.fullmatch(text):
         raise InvalidValue("invalid_phone", "is not a phone number")
     return text
 
@@ -119,6 +133,9 @@ def normalize_country(value: Any) -> str | None:
     if text not in ISO_COUNTRIES:
         raise InvalidValue("invalid_country", "must be an ISO 3166-1 alpha-2 country code")
     return text
+
+
+_EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)  # excluded
 
 
 def normalize_birth_date(value: Any) -> dt.date | None:
@@ -136,7 +153,7 @@ def normalize_birth_date(value: Any) -> dt.date | None:
             raise InvalidValue("invalid_date", "must be a date as YYYY-MM-DD") from None
         if len(text) != 10:
             raise InvalidValue("invalid_date", "must be a date as YYYY-MM-DD")
-    if date <= dt.date(1900, 1, 1):
+    if date <= _EARLIEST_BIRTH_DATE:
         raise InvalidValue("out_of_range", "must be after 1900-01-01")
     if date > dt.date.today():
         raise InvalidValue("out_of_range", "must not be in the future")

@@ -98,7 +98,7 @@ def do_upsert_profiles(items: Sequence[Any], ctx: ChangeContext) -> list[WriteRe
                 errors.append(FieldError(key[0], "duplicate", f"the same identifier is used by item {seen[key]} of this batch", key[1]))
             else:
                 seen[key] = index
-        write_items.append(WriteItem(index, identity, write, create=identity is None or identity.kind != "id", errors=errors))
+        write_items.append(WriteItem(index, identity, write, errors=errors))
     return apply_writes(write_items, ctx, registry=registry)
 
 

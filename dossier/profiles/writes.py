@@ -45,6 +45,8 @@ def normalize_tag(value: Any) -> str:
 
 
 def _tag_set(field_name: str, values: Any, errors: list[FieldError]) -> set[str]:
+    if not values and type(values) in (list, tuple):
+        return set()
     if not isinstance(values, (list, tuple, set)):
         errors.append(FieldError(field_name, "invalid_type", "must be a list of tag names", values))
         return set()
@@ -88,12 +90,16 @@ def parse_write(
             errors.append(FieldError(path, exc.code, exc.message, raw))
     if tags is not UNSET:
         write.tags = set() if tags is None else _tag_set("tags", tags, errors)
-    write.add_tags = _tag_set("addTags", list(add_tags), errors)
-    write.remove_tags = _tag_set("removeTags", list(remove_tags), errors)
-    overlap = write.add_tags & write.remove_tags
+    write.add_tags = _tag_set("addTags", _as_list(add_tags), errors)
+    write.remove_tags = _tag_set("removeTags", _as_list(remove_tags), errors)
+    overlap = write.add_tags and write.remove_tags and write.add_tags & write.remove_tags
     if overlap:
         errors.append(FieldError("removeTags", "conflict", "a tag cannot be both added and removed", sorted(overlap)))
     return write, errors
+
+
+def _as_list(values: Iterable[Any]) -> list | tuple:
+    return values if type(values) in (list, tuple) else list(values)
 
 
 def parse_value(write: ProfileWrite, path: str, raw: Any, registry: AttributeRegistry, from_text: bool) -> None:
@@ -101,8 +107,8 @@ def parse_value(write: ProfileWrite, path: str, raw: Any, registry: AttributeReg
 
     `parse_write` applies it to every value of a write; a bulk reader may call it per cell.
     """
-    if path in FIELDS_BY_NAME:
-        spec = FIELDS_BY_NAME[path]
+    spec = FIELDS_BY_NAME.get(path)
+    if spec is not None:
         if raw is None:
             if not spec.clearable:
                 raise InvalidValue("required", "cannot be cleared")
@@ -131,6 +137,12 @@ def parse_value(write: ProfileWrite, path: str, raw: Any, registry: AttributeReg
     raise InvalidValue("unknown_field", "is not a profile field; custom attributes are named attributes.NAME")
 
 
+# The keys of the profile JSON that are not field paths as they are: flatten_profile_json reads
+# them, and ignores the read-only id, version, createdAt and updatedAt.
+_NOT_FIELD_PATHS = frozenset({"tags", "addTags", "removeTags", "attributes", "agreements", "company",
+                              "id", "version", "createdAt", "updatedAt"})
+
+
 def flatten_profile_json(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[FieldError]]:
     """Turn the API's nested profile JSON into flat field paths plus tag operations.
 
@@ -140,7 +152,9 @@ def flatten_profile_json(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
     tag_ops: dict[str, Any] = {}
     errors: list[FieldError] = []
     for key, raw in data.items():
-        if key in ("tags", "addTags", "removeTags"):
+        if key not in _NOT_FIELD_PATHS:
+            values[key] = raw
+        elif key in ("tags", "addTags", "removeTags"):
             tag_ops[key] = raw
         elif key == "attributes":
             if raw is None:
@@ -163,10 +177,6 @@ def flatten_profile_json(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
                 values["companyId"] = raw["id"]
             else:
                 errors.append(FieldError("company", "invalid_type", "must be {id} or null", raw))
-        elif key in ("id", "version", "createdAt", "updatedAt"):
-            continue
-        else:
-            values[key] = raw
     return values, tag_ops, errors
 
 

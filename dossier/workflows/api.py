@@ -36,7 +36,7 @@ def _rejected(exc: InvalidDefinition) -> ApiError:
     return ApiError(422, "validation_failed", f"the workflow is not valid: {exc}", exc.errors)
 
 
-@router.get("/workflows", summary="List workflows")
+@router.get("/workflows", summary="List workflows", openapi_extra=openapi.LIST_WORKFLOWS)
 def list_workflows(request: HttpRequest):
     require(request, SCOPE)
     workflows = list(Workflow.objects.all())
@@ -45,7 +45,7 @@ def list_workflows(request: HttpRequest):
     return json_response({"items": [workflow_json(w, definitions.get(w.id, {})) for w in workflows]})
 
 
-@router.post("/workflows", summary="Create a workflow", openapi_extra=openapi.SAVE_WORKFLOW)
+@router.post("/workflows", summary="Create a workflow", response={201: None}, openapi_extra=openapi.CREATE_WORKFLOW)
 def create_workflow(request: HttpRequest):
     principal = require(request, SCOPE)
     try:
@@ -55,7 +55,7 @@ def create_workflow(request: HttpRequest):
     return json_response(workflow_json(workflow, current_definition(workflow)), status=201)
 
 
-@router.get("/workflows/{workflow_id}", summary="Read a workflow (its current version)")
+@router.get("/workflows/{workflow_id}", summary="Read a workflow (its current version)", openapi_extra=openapi.READ_WORKFLOW)
 def get_workflow(request: HttpRequest, workflow_id: str):
     require(request, SCOPE)
     workflow = _workflow(workflow_id)
@@ -63,7 +63,7 @@ def get_workflow(request: HttpRequest, workflow_id: str):
 
 
 @router.put("/workflows/{workflow_id}", summary="Replace a workflow's definition (a new version) or enable/disable it",
-            openapi_extra=openapi.SAVE_WORKFLOW)
+            openapi_extra=openapi.REPLACE_WORKFLOW)
 def update_workflow(request: HttpRequest, workflow_id: str):
     principal = require(request, SCOPE)
     workflow = _workflow(workflow_id)
@@ -74,7 +74,8 @@ def update_workflow(request: HttpRequest, workflow_id: str):
     return json_response(workflow_json(workflow, current_definition(workflow)))
 
 
-@router.delete("/workflows/{workflow_id}", summary="Delete a workflow and its runs")
+@router.delete("/workflows/{workflow_id}", summary="Delete a workflow and its runs", response={204: None},
+               openapi_extra=openapi.DELETE_WORKFLOW)
 def delete_workflow(request: HttpRequest, workflow_id: str):
     require(request, SCOPE)
     do_delete_workflow(_workflow(workflow_id).id)

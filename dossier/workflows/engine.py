@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from dossier.config import env_int
-from dossier.core.bulk import allocate_ids, insert_rows, update_rows
+from dossier.core.bulk import allocate_ids, insert_rows, row_lock_clause, update_rows
 from dossier.profiles.models import Profile
 from dossier.workflows import dispatch
 from dossier.workflows.definition import Definition, parse_definition
@@ -127,7 +127,7 @@ def _lock_profiles(runs: list[RunState]) -> None:
         table = connection.ops.quote_name(Profile._meta.db_table)
         with connection.cursor() as cursor:
             # One array parameter instead of an IN list: this runs for every batch.
-            cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id{row_lock_clause()}",
                            [sorted({run.profile_id for run in runs})])
 
 

@@ -34,7 +34,7 @@ def test_run_serves_the_app_with_a_worker_and_stops_cleanly_on_ctrl_c(tmp_path: 
             try:
                 health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still loading the app
                 time.sleep(0.3)
         assert health is not None and health.json() == {"status": "ok"}
         login_page = requests.get(f"http://127.0.0.1:{port}/login/", timeout=5)

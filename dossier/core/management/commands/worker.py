@@ -1,11 +1,16 @@
 """`dossier worker`: runs background tasks (django-tasks) and the periodic duties of the apps."""
 
 import threading
+import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError, connection
 
 from dossier.core import maintenance
+
+# A task loop that ran this long before it lost the database had been working: a new outage.
+HEALTHY_SECONDS = 60
 
 
 class Command(BaseCommand):
@@ -17,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default=None)
 
     def handle(self, *args, **options):
+        connection.ensure_connection()  # a database that never answered is a setting to fix: fail at start
         stop = threading.Event()
         maintenance.run_due()
         thread = maintenance.start_thread(stop)
@@ -26,7 +32,23 @@ class Command(BaseCommand):
         if options["worker_id"]:
             worker_options["worker_id"] = options["worker_id"]
         try:
-            call_command("db_worker", **worker_options)
+            self._run_tasks(worker_options)
         finally:
             stop.set()
             thread.join(timeout=5)
+
+    def _run_tasks(self, worker_options: dict) -> None:
+        """django_tasks_db's task loop, started again when the database connection is lost: its
+        loop lets that error out, which would end the worker at the first database restart."""
+        outage = maintenance.DatabaseOutage()
+        while True:
+            started = time.monotonic()
+            try:
+                call_command("db_worker", **worker_options)
+                return
+            except DatabaseError as exc:
+                if not maintenance.connection_lost():
+                    raise
+                if time.monotonic() - started > HEALTHY_SECONDS:
+                    outage.end()
+                outage.wait("dossier worker", exc)
