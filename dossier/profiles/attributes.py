@@ -20,6 +20,7 @@ TYPES = tuple(AttributeDefinition.Type.values)
 MAX_TEXT = 4000
 MAX_LIST_ITEMS = 200
 MAX_INTEGER = 2**63 - 1
+INTEGER_TEXT = re.compile(r"\s*[-+]?\d{1,19}\s*")
 
 
 def check_attribute_name(name: Any) -> str:
@@ -64,7 +65,7 @@ def _coerce_integer(value: Any) -> int:
         raise InvalidValue("invalid_integer", "must be an integer")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d{1,19}\s*", value):
+    if isinstance(value, str) and INTEGER_TEXT.fullmatch(value):
         value = int(value)
     if not isinstance(value, int):
         raise InvalidValue("invalid_integer", "must be an integer")
@@ -95,8 +96,12 @@ def _coerce_boolean(value: Any) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
-        return value.strip().lower() in TRUE_WORDS
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
     raise InvalidValue("invalid_boolean", "must be true or false")
 
 

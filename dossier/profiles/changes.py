@@ -19,7 +19,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-import orjson
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -617,10 +616,9 @@ def _load_partial_states(profile_ids: Sequence[Any], write: ProfileWrite) -> dic
 
 
 def _json_value(text: Any) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # integers past 64 bits
-        return json.loads(text)
+    # The standard library, not orjson: orjson reads an integer past 64 bits as a float, which
+    # would make an unchanged value look changed.
+    return json.loads(text)
 
 
 def _update_each(profile_ids: list[Any], write: ProfileWrite, now: dt.datetime) -> None:
