@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from dossier.profiles.errors import InvalidValue
-from dossier.profiles.fields import FALSE_WORDS, REFUSED_CHARS, RESERVED_NAMES, TRUE_WORDS, refusal
+from dossier.profiles.fields import REFUSED_CHARS, RESERVED_NAMES, normalize_boolean, refusal
 from dossier.profiles.models import AttributeDefinition
 
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}\Z")
@@ -91,20 +91,6 @@ def _coerce_number(value: Any) -> int | float:
     return value
 
 
-def _coerce_boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-    raise InvalidValue("invalid_boolean", "must be true or false")
-
-
 def _coerce_date(value: Any) -> str:
     if isinstance(value, str):
         try:
@@ -139,7 +125,7 @@ COERCERS = {
     "text": _coerce_text,
     "integer": _coerce_integer,
     "number": _coerce_number,
-    "boolean": _coerce_boolean,
+    "boolean": normalize_boolean,
     "date": _coerce_date,
     "datetime": _coerce_datetime,
     "list": _coerce_list,
