@@ -13,7 +13,7 @@ from dossier.bench.seed import PROFILE_COLUMNS
 
 PROFILE_INDEXES = (  # (unique?, columns): the indexes the migrated profile table has
     (True, "id"), (True, "email"), (True, "custom_id"), (False, "phone"), (False, "city, created_at, id"), (False, "last_name"),
-    (False, "created_at, id"), (False, "updated_at, id"),
+    (False, "created_at, id"), (False, "updated_at, id"), (False, "company_id"),
 )
 
 

@@ -74,8 +74,10 @@ class Profile(models.Model):
 
 
 class ProfileTag(models.Model):
-    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="tag_links")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="profile_links")
+    # Led by the unique (profile, tag) and the (tag, profile) indexes; single-column ones would
+    # only be written, never read.
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="tag_links", db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="profile_links", db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["profile", "tag"], name="profile_tag_unique")]
