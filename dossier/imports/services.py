@@ -34,7 +34,7 @@ from dossier.imports.models import Import, ImportFile
 from dossier.imports.parsing import CSV, JSONL, Record, inspect_file, open_rows, read_chunk
 from dossier.imports.storage import hold_for_run, keep_upload, upload_dir
 from dossier.profiles.attributes import AttributeRegistry
-from dossier.profiles.changes import ChangeContext, WriteResult, apply_writes
+from dossier.profiles.changes import UNIQUE_COLUMNS, ChangeContext, WriteItem, WriteResult, apply_writes
 from dossier.profiles.errors import FieldError
 
 CHUNK_ROWS = 5000
@@ -99,10 +99,17 @@ class ImportKind:
     The parsed cells of the job this process runs are remembered from chunk to chunk, as long as
     nothing they depend on changed: the attribute registry, and the day (a birth date "in the
     future" today is valid tomorrow).
+
+    A dry run writes nothing, so a chunk cannot see the profiles earlier chunks would have created
+    or renamed: the identifiers they would have written are remembered instead, and a later row
+    naming one counts as an update (or a conflict), as it would in the real run. They live in this
+    process only; a dry run resumed by another process starts again from the first row, which
+    costs nothing but time since it wrote nothing.
     """
 
     def __init__(self):
         self._caches: tuple[tuple, dict[str, dict]] = ((), {})
+        self._dry_run_identities: tuple[Any, dict[tuple[str, Any], Any]] = (None, {})
 
     def _cell_caches(self, job: Job, registry: AttributeRegistry) -> dict[str, dict]:
         key = (job.id, dt.date.today(), sorted(registry.types.items()))
@@ -126,6 +133,9 @@ class ImportKind:
         run = Import.objects.select_related("file").get(job_id=job.id)
         import_file = run.file
         plan = ImportPlan.from_json(run.options)
+        if run.dry_run and self._dry_run_identities[0] != job.id:
+            _restart(job)
+            self._dry_run_identities = (job.id, {})
         state = job.state or {"offset": import_file.data_offset, "line": import_file.header_lines, "reportBytes": 0}
         rows = open_rows(import_file.format, import_file.path, import_file.delimiter)
         chunk = read_chunk(rows, state["offset"], state["line"], import_file.size, CHUNK_ROWS)
@@ -137,6 +147,8 @@ class ImportKind:
         items = parser.items(records.values())
         ctx = ChangeContext(source=event_types.SOURCE_IMPORT, actor=job.created_by, job_id=job.id)
         results = apply_writes(items, ctx, registry=registry, dry_run=run.dry_run) if items else []
+        if run.dry_run:
+            _count_as_earlier_chunks_left_them(items, results, self._dry_run_identities[1])
         rejected = _tally(job, results, parser)
         report_bytes = state["reportBytes"]
         if rejected:
@@ -145,6 +157,41 @@ class ImportKind:
         if chunk.at_end:
             job.total = job.processed
         return chunk.at_end
+
+
+def _restart(job: Job) -> None:
+    job.state = None
+    job.summary = {}
+    job.processed = job.succeeded = job.failed = 0
+    job.errors = []
+
+
+def _count_as_earlier_chunks_left_them(items: list[WriteItem], results: list[WriteResult],
+                                       owners: dict[tuple[str, Any], Any]) -> None:
+    """Correct a dry-run chunk's results by the identifiers earlier chunks would have written
+    (`owners`: identifier -> the profile that would hold it), and add this chunk's.
+
+    A creation, or a skip for want of a profile, under an identifier an earlier chunk would have
+    written becomes the update it will be; a row giving a profile an identifier another one would
+    hold is rejected, as the real run will.
+    """
+    for item, result in zip(items, results):
+        owner = result.id
+        if item.identity is not None and (item.identity.kind, item.identity.value) in owners:
+            owner = owners[(item.identity.kind, item.identity.value)]
+            if result.status == "created" or (result.status == "skipped" and result.errors[0].code == "not_found"):
+                result.status, result.id, result.errors, result.http_status = "updated", owner, [], 200
+        if result.status not in ("created", "updated"):
+            continue
+        written = [((kind, item.write.columns[column]), kind) for kind, column in UNIQUE_COLUMNS.items()
+                   if item.write.columns.get(column) is not None]
+        taken = [(key, kind) for key, kind in written if owners.get(key, owner) != owner]
+        if taken:
+            (_, value), kind = taken[0]
+            result.status, result.changes, result.http_status = "rejected", [], 409
+            result.errors = [FieldError(kind, "taken", "another profile already has this identifier", value)]
+            continue
+        owners.update((key, owner) for key, _ in written)
 
 
 def _tally(job: Job, results: list[WriteResult], parser: RowParser) -> list[WriteResult]:

@@ -224,6 +224,19 @@ def test_dry_run_counts_what_would_change_and_writes_nothing(upload, api):
     assert Event.objects.count() == events_before
 
 
+def test_a_dry_run_counts_a_profile_an_earlier_chunk_would_create_as_updated_later(upload, monkeypatch):
+    monkeypatch.setattr("dossier.imports.services.CHUNK_ROWS", 2)
+    content = csv_bytes("email,city,customId", "a@example.com,Warsaw,", "b@example.com,Paris,",
+                        "a@example.com,Berlin,", "c@example.com,Rome,c-1", "x@example.com,Oslo,c-1")
+
+    dry = upload(content, {"dryRun": True}).json()
+    real = upload(content, {"identifier": "email"}).json()
+
+    assert real["counts"] == counts(created=3, updated=1, rejected=1), real
+    assert dry["counts"] == real["counts"]
+    assert Profile.objects.get(email="a@example.com").city == "Berlin"
+
+
 def test_json_lines_in_the_api_shape(upload):
     body = upload(corpus.JSON_LINES, name="people.jsonl").json()
 
