@@ -210,9 +210,12 @@ def change_events(profile_ids: list[Any]) -> Iterator[tuple[Any, int, str, dict]
 
 
 def _json_document(value: Any) -> Any:
+    """orjson reads what the change path writes exactly: numbers are capped at 64 bits on the way
+    in (past them orjson would read an integer as a float). What it refuses and the standard
+    reader takes, a lone surrogate escape for one, goes to the standard reader."""
     if not isinstance(value, (str, bytes)):  # a driver that decodes JSON itself
         return value
     try:
         return orjson.loads(value)
-    except orjson.JSONDecodeError:  # integers past 64 bits
+    except orjson.JSONDecodeError:
         return json.loads(value)
