@@ -5,11 +5,11 @@ writing those rows costs, and the scenario's own data stays as the Dossier path 
 """
 
 import time
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from django.db import connection, transaction
 
-from dossier.bench.seed import PROFILE_COLUMNS
+from dossier.bench.seed import EVENT_COLUMNS, PROFILE_COLUMNS, insert_raw
 
 PROFILE_INDEXES = (  # (unique?, columns): the indexes the migrated profile table has
     (True, "id"), (True, "email"), (True, "custom_id"), (False, "phone"), (False, "city, created_at, id"), (False, "last_name"),
@@ -54,18 +54,34 @@ def drop_table(name: str) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def bare_upserts(table: str, chunks: Sequence[list[tuple]], update_columns: Sequence[str], *,
-                 key: str = "email") -> float:
-    """Seconds to upsert each chunk of full profile rows in its own transaction (one executemany each)."""
+def upsert_sql(table: str, update_columns: Sequence[str], key: str = "email") -> str:
     placeholders = ", ".join(["%s"] * len(PROFILE_COLUMNS))
     sets = ", ".join([*(f"{c} = excluded.{c}" for c in update_columns), f"version = {table}.version + 1",
                       "updated_at = excluded.updated_at"])
-    sql = (f"INSERT INTO {table} ({', '.join(PROFILE_COLUMNS)}) VALUES ({placeholders}) "
-           f"ON CONFLICT ({key}) DO UPDATE SET {sets}")
+    return (f"INSERT INTO {table} ({', '.join(PROFILE_COLUMNS)}) VALUES ({placeholders}) "
+            f"ON CONFLICT ({key}) DO UPDATE SET {sets}")
+
+
+def bare_upserts(table: str, chunks: Sequence[list[tuple]], update_columns: Sequence[str], *,
+                 key: str = "email") -> float:
+    """Seconds to upsert each chunk of full profile rows in its own transaction (one executemany each)."""
+    sql = upsert_sql(table, update_columns, key)
     started = time.perf_counter()
     for rows in chunks:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, rows)
+    return time.perf_counter() - started
+
+
+def bare_upserts_with_events(table: str, event_table: str, chunks: Iterator[tuple[list[tuple], list[tuple]]],
+                             update_columns: Sequence[str]) -> float:
+    """Seconds to upsert each chunk of profile rows and insert their event rows in one transaction."""
+    sql = upsert_sql(table, update_columns)
+    started = time.perf_counter()
+    for rows, events in chunks:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+            insert_raw(event_table, ("id", *EVENT_COLUMNS), events)
     return time.perf_counter() - started
 
 

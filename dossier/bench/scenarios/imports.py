@@ -6,9 +6,10 @@ into a scratch copy of the profile table (same indexes) with the primitive the c
 uses (`executemany` on SQLite, COPY on PostgreSQL), chunk by chunk, with no validation, no diff
 and no events. Since every imported profile must also get its `profile.created` event, the notes
 add a second ceiling that inserts each row together with a bare event row carrying the same
-changes (`ceilingWithEvents`), and the ratio against it. `import-update` seeds the profiles of that file, then imports the file again with
-3 columns changed; its ceiling is a bare upsert of the changed rows (INSERT ... ON CONFLICT
-(email) DO UPDATE) into a scratch copy of the seeded table.
+changes (`ceilingWithEvents`), and the ratio against it. `import-update` seeds the profiles of
+that file, then imports the file again with 3 columns changed; its ceiling is a bare upsert of the
+changed rows (INSERT ... ON CONFLICT (email) DO UPDATE) into a scratch copy of the seeded table,
+and again with a bare `profile.updated` event row per profile (`ceilingWithEvents`).
 
 The timed import includes reading the file whole once (UTF-8 check, line count) as every import
 does. The peak memory is this process's: the file is written and read as a stream, so it is the
@@ -25,7 +26,8 @@ from typing import Iterator
 from django.db import connection, transaction
 
 from dossier.bench import measure
-from dossier.bench.ceilings import bare_upserts, clone_event_table, clone_profile_table, drop_table
+from dossier.bench.ceilings import (bare_upserts, bare_upserts_with_events, clone_event_table, clone_profile_table,
+                                    drop_table)
 from dossier.bench.registry import BenchContext, Measurement, scenario
 from dossier.bench.seed import (CITIES, EVENT_COLUMNS, FIRST_NAMES, LAST_NAMES, PROFILE_COLUMNS, SEED_TIME, db_time,
                                 insert_raw)
@@ -99,6 +101,11 @@ def bare_inserts(table: str, chunks: Iterator[list[tuple]]) -> float:
     return time.perf_counter() - started
 
 
+def bare_event(event_id: int, profile_id: str, event_type: str, at: str, changes: list[dict]) -> tuple:
+    """An event row of an import's job-less ceiling: `("id", *EVENT_COLUMNS)`."""
+    return event_id, profile_id, event_type, at, "import", "user:bench", None, None, "", json.dumps({"changes": changes})
+
+
 def with_events(chunks: Iterator[list[tuple]], first_id: int) -> Iterator[tuple[list[tuple], list[tuple]]]:
     """Each chunk of bare profile rows with one bare `profile.created` event row per profile."""
     position = {name: i for i, name in enumerate(PROFILE_COLUMNS)}
@@ -111,8 +118,25 @@ def with_events(chunks: Iterator[list[tuple]], first_id: int) -> Iterator[tuple[
             changes = [{"attribute": name, "old": None, "new": row[position[column]]} for name, column in named]
             changes.append({"attribute": "anonymousType", "old": None, "new": "recognized"})
             changes.append({"attribute": "attributes.loyalty", "old": None, "new": json.loads(row[position["attributes"]])["loyalty"]})
-            events.append((next_id, row[0], "profile.created", now, "import", "user:bench", None, None, "",
-                           json.dumps({"changes": changes})))
+            events.append(bare_event(next_id, row[0], "profile.created", now, changes))
+            next_id += 1
+        yield rows, events
+
+
+def with_update_events(original: Path, changed: Path, first_id: int) -> Iterator[tuple[list[tuple], list[tuple]]]:
+    """Each chunk of the changed file's bare rows with one bare `profile.updated` event row per
+    profile, carrying the 3 changes from the original file's values."""
+    position = {name: i for i, name in enumerate(PROFILE_COLUMNS)}
+    named = [("lastName", "last_name"), ("city", "city")]
+    now, next_id = db_time(SEED_TIME), first_id
+    for old_rows, rows in zip(bare_rows(original), bare_rows(changed)):
+        events = []
+        for old, row in zip(old_rows, rows):
+            changes = [{"attribute": name, "old": old[position[column]], "new": row[position[column]]}
+                       for name, column in named]
+            changes.append({"attribute": "attributes.loyalty", "old": json.loads(old[position["attributes"]])["loyalty"],
+                            "new": json.loads(row[position["attributes"]])["loyalty"]})
+            events.append(bare_event(next_id, row[0], "profile.updated", now, changes))
             next_id += 1
         yield rows, events
 
@@ -190,8 +214,14 @@ def import_update(ctx: BenchContext) -> Measurement:
     columns = [c if c != "loyalty" else "attributes" for c in CHANGED]
     ceiling_seconds = bare_upserts(table, bare_rows(changed), columns)
     drop_table(table)
+    table, event_table = clone_profile_table(), clone_event_table()
+    with_events_seconds = bare_upserts_with_events(table, event_table, with_update_events(original, changed, 1), columns)
+    drop_table(table)
+    drop_table(event_table)
     seconds, summary = run_import(changed)
     if summary.get("updated") != rows:
         raise RuntimeError(f"expected {rows} profiles updated, got {summary}")
-    return _measurement("import-update", ctx, rows, seconds, ceiling_seconds, summary,
-                        {"changedColumns": list(CHANGED), "seededWithoutEvents": True})
+    with_events_ceiling = measure.rate(rows, with_events_seconds)
+    return _measurement("import-update", ctx, rows, seconds, ceiling_seconds, summary, {
+        "changedColumns": list(CHANGED), "seededWithoutEvents": True, "ceilingWithEvents": with_events_ceiling,
+        "ratioWithEvents": measure.ratio(measure.rate(rows, seconds), with_events_ceiling)})
