@@ -183,15 +183,15 @@ def _count_as_earlier_chunks_left_them(items: list[WriteItem], results: list[Wri
                 result.status, result.id, result.errors, result.http_status = "updated", owner, [], 200
         if result.status not in ("created", "updated"):
             continue
-        written = [((kind, item.write.columns[column]), kind) for kind, column in UNIQUE_COLUMNS.items()
+        written = [(kind, item.write.columns[column]) for kind, column in UNIQUE_COLUMNS.items()
                    if item.write.columns.get(column) is not None]
-        taken = [(key, kind) for key, kind in written if owners.get(key, owner) != owner]
+        taken = [key for key in written if owners.get(key, owner) != owner]
         if taken:
-            (_, value), kind = taken[0]
+            kind, value = taken[0]
             result.status, result.changes, result.http_status = "rejected", [], 409
             result.errors = [FieldError(kind, "taken", "another profile already has this identifier", value)]
             continue
-        owners.update((key, owner) for key, _ in written)
+        owners.update(dict.fromkeys(written, owner))
 
 
 def _tally(job: Job, results: list[WriteResult], parser: RowParser) -> list[WriteResult]:
