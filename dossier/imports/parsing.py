@@ -56,6 +56,7 @@ class Record:
 
     line: int
     cells: list[str] | None = None
+    offset: int = 0  # byte offset where the record starts, to read it again on its own
     values: dict[str, Any] | None = None
     raw: str = ""
     problem: str = ""
@@ -124,24 +125,9 @@ def _inspect_csv(text: str, offset: int, encoding: str, size: int, lines: int, *
         raise FileRejected(f"line {header.line}: the header row cannot be read: {header.problem}")
     header_lines = rows.line
     header_bytes = len("".join(rows.consumed_lines[:header_lines]).encode("utf-8"))
-    columns = check_header([c.strip() for c in header.cells], header.line)
+    columns = [c.strip() for c in header.cells]  # repeated or empty names are reported by the mapping, not refused
     sample = [r.cells for r in islice((r for r in records if not r.blank and not r.problem), SAMPLE_ROWS)]
     return FileInfo(CSV, encoding, delimiter, columns, sample, offset + header_bytes, header_lines, lines, size, "")
-
-
-def check_header(columns: list[str], line: int) -> list[str]:
-    problems = []
-    seen: dict[str, int] = {}
-    for number, name in enumerate(columns, start=1):
-        if not name:
-            problems.append(f"column {number} has no name")
-        elif name.lower() in seen:
-            problems.append(f"the column name '{name}' appears twice (columns {seen[name.lower()]} and {number})")
-        else:
-            seen[name.lower()] = number
-    if problems:
-        raise FileRejected(f"line {line}: the header is not usable: {'; '.join(problems)}")
-    return columns
 
 
 def split_lines(text: str) -> Iterator[str]:
@@ -240,7 +226,7 @@ class CsvRows:
     def _records(self, lines: Iterator[str]) -> Iterator[Record]:
         reader = csv.reader(lines, delimiter=self.delimiter)
         while True:
-            start = self.line + 1
+            start, offset = self.line + 1, self.offset  # the reader asks for a record's lines as it reads it
             try:
                 cells = next(reader)
             except StopIteration:
@@ -251,7 +237,7 @@ class CsvRows:
             if not cells or not any(cells):
                 yield Record(start, blank=True)
             else:
-                yield Record(start, cells=cells)
+                yield Record(start, cells=cells, offset=offset)
 
 
 class JsonLinesRows:
@@ -267,13 +253,16 @@ class JsonLinesRows:
         with open(self.path, "rb") as f:
             f.seek(offset)
             for raw in f:
+                offset = self.offset
                 self.offset += len(raw)
                 self.line += 1
                 text = raw.decode("utf-8").strip()
                 if not text:
                     yield Record(self.line, blank=True)
                     continue
-                yield self._record(self.line, text)
+                record = self._record(self.line, text)
+                record.offset = offset
+                yield record
 
     @staticmethod
     def _record(line: int, text: str) -> Record:

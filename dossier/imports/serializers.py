@@ -28,7 +28,12 @@ def import_json(run: Import) -> dict:
         "progress": {"rows": job.processed, "estimatedRows": job.total, "bytesRead": offset, "bytesTotal": file.size,
                      "percent": 100 if job.is_finished else round(100 * offset / file.size, 1) if file.size else 0},
         "counts": {status: summary.get(status, 0) for status in STATUSES},
+        "valuesSkipped": summary.get("valuesSkipped", 0),
+        "notImported": [{"column": c["column"], "header": c["header"], "reason": c["reason"]}
+                        for c in run.options.get("columns", []) if c["target"] == "ignore"],
+        "read": summary.get("scan"),
         "attributes": summary.get("attributes", {}),
+        "sample": summary.get("sample", []),
         "errors": job.errors,
         "failure": summary.get("error"),
         "errorReport": f"/api/v1/imports/{job.id}/errors.csv" if run.error_report else None,

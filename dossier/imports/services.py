@@ -29,7 +29,10 @@ from django.db import transaction
 from dossier.activity import event_types
 from dossier.jobs import engine
 from dossier.jobs.models import Job
-from dossier.imports.mapping import ImportPlan, RowParser, parse_options
+from dossier.imports.folding import FOLDED, fold, split_unrelated
+from dossier.imports.mapping import ImportPlan, parse_options
+from dossier.imports.rows import RowParser
+from dossier.imports.scan import FileScan, scan_file
 from dossier.imports.models import Import, ImportFile
 from dossier.imports.parsing import CSV, JSONL, Record, inspect_file, open_rows, read_chunk
 from dossier.imports.storage import hold_for_run, keep_upload, upload_dir
@@ -39,8 +42,10 @@ from dossier.profiles.errors import FieldError
 
 CHUNK_ROWS = 5000
 INLINE_ROWS = 1000  # a run this small finishes within the request that starts it
-MAX_ERRORS = 1000  # rejected-row problems kept on the job; the error report has them all
-STATUSES = ("created", "updated", "unchanged", "skipped", "rejected")
+MAX_ERRORS = 1000  # problems kept on the job; the error report has them all
+SAMPLE_CHANGES = 20  # changes shown as before -> after, by a dry run above all
+STATUSES = ("created", "updated", "unchanged", "skipped", "rejected", FOLDED)
+ROW_REJECTED, VALUE_SKIPPED = "rowRejected", "valueSkipped"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -64,7 +69,8 @@ def store_file(name: str, *, upload=None, path: str | None = None, created_by: s
 
 def plan_for(import_file: ImportFile, options: Any) -> tuple[ImportPlan, bool]:
     """The options checked against the file: (plan, dryRun), or OptionsRejected listing every problem."""
-    return parse_options(options, import_file.columns, typed_values=import_file.format == JSONL)
+    return parse_options(options, import_file.columns, typed_values=import_file.format == JSONL,
+                         sample=import_file.sample)
 
 
 def estimated_rows(import_file: ImportFile) -> int:
@@ -96,6 +102,11 @@ def do_start_import(import_file: ImportFile, plan: ImportPlan, *, dry_run: bool,
 class ImportKind:
     """The `import` job kind: each chunk is the next CHUNK_ROWS rows of the file.
 
+    Before the first chunk a process runs, `prepare` reads the whole file once (`scan`): the
+    orders of its date columns, its tag separators and the rows that name the same profile. A
+    date column that cannot be read without a format refuses the import before anything is
+    written.
+
     The parsed cells of the job this process runs are remembered from chunk to chunk, as long as
     nothing they depend on changed: the attribute registry, and the day (a birth date "in the
     future" today is valid tomorrow).
@@ -110,12 +121,25 @@ class ImportKind:
     def __init__(self):
         self._caches: tuple[tuple, dict[str, dict]] = ((), {})
         self._dry_run_identities: tuple[Any, dict[tuple[str, Any], Any]] = (None, {})
+        self._scan: tuple[Any, FileScan | None] = (None, None)
 
     def _cell_caches(self, job: Job, registry: AttributeRegistry) -> dict[str, dict]:
         key = (job.id, dt.date.today(), sorted(registry.types.items()))
         if self._caches[0] != key:
             self._caches = (key, {})
         return self._caches[1]
+
+    def prepare(self, job: Job) -> None:
+        """Scan the file (outside any transaction: it takes seconds on a large file, and must not
+        hold SQLite's write lock meanwhile); JobRefused when a date column needs its format."""
+        if self._scan[0] == job.id:
+            return
+        run = Import.objects.select_related("file").get(job_id=job.id)
+        plan = ImportPlan.from_json(run.options)
+        scan = scan_file(run.file, plan)
+        if scan.problems:
+            raise engine.JobRefused("the import cannot start: " + "; ".join(scan.problems))
+        self._scan = (job.id, scan)
 
     def run_chunk(self, job: Job) -> bool:
         # A chunk builds a few hundred thousand small objects that all live until it ends; the
@@ -133,30 +157,66 @@ class ImportKind:
         run = Import.objects.select_related("file").get(job_id=job.id)
         import_file = run.file
         plan = ImportPlan.from_json(run.options)
+        self.prepare(job)
+        scan = self._scan[1]
         if run.dry_run and self._dry_run_identities[0] != job.id:
             _restart(job)
             self._dry_run_identities = (job.id, {})
         state = job.state or {"offset": import_file.data_offset, "line": import_file.header_lines, "reportBytes": 0}
+        if not job.state:
+            job.summary["scan"] = scan.summary(plan)
         rows = open_rows(import_file.format, import_file.path, import_file.delimiter)
         chunk = read_chunk(rows, state["offset"], state["line"], import_file.size, CHUNK_ROWS)
         registry = AttributeRegistry.load(declared=plan.declared_types())
-        positions = {name: (name if import_file.format == JSONL else i) for i, name in enumerate(import_file.columns)}
-        parser = RowParser(plan, registry, from_text=import_file.format == CSV, positions=positions,
-                           caches=self._cell_caches(job, registry))
-        records = {record.line: record for record in chunk.records if not record.blank}
-        items = parser.items(records.values())
+        parser = RowParser(plan, registry, from_text=import_file.format == CSV, by_key=import_file.format == JSONL,
+                           caches=self._cell_caches(job, registry), date_orders=scan.date_orders,
+                           tag_separators=scan.tag_separators)
+        records: dict[int, Record] = {}
+        for record in chunk.records:
+            if record.blank or record.line in scan.folded_lines:  # folded rows are read with their profile's last row
+                continue
+            for offset, line in scan.folds.get(record.line, ()):
+                records[line] = read_chunk(open_rows(import_file.format, import_file.path, import_file.delimiter),
+                                           offset, line - 1, import_file.size, 1).records[0]
+            records[record.line] = record
+        items, settled = _folded_items(parser.items(records.values()), scan)
         ctx = ChangeContext(source=event_types.SOURCE_IMPORT, actor=job.created_by, job_id=job.id)
         results = apply_writes(items, ctx, registry=registry, dry_run=run.dry_run) if items else []
         if run.dry_run:
             _count_as_earlier_chunks_left_them(items, results, self._dry_run_identities[1])
-        rejected = _tally(job, results, parser)
+        results = sorted(results + settled, key=lambda r: r.index)
+        problems = _tally(job, results, parser)
         report_bytes = state["reportBytes"]
-        if rejected:
-            report_bytes = _append_report(run, [(records[r.index], r.errors) for r in rejected], report_bytes, parser)
+        if problems:
+            report_bytes = _append_report(run, [(records[line], found) for line, found in problems], report_bytes, parser)
         job.state = {"offset": chunk.offset, "line": chunk.line, "reportBytes": report_bytes}
         if chunk.at_end:
             job.total = job.processed
         return chunk.at_end
+
+
+def _folded_items(items: list[WriteItem], scan: FileScan) -> tuple[list[WriteItem], list[WriteResult]]:
+    """The chunk's items with each group of rows naming one profile folded into its last row's
+    place; and the results of the rows folded away or rejected on the way."""
+    if not scan.folds:
+        return items, []
+    by_line = {item.index: item for item in items}
+    folded: list[WriteItem] = []
+    settled: list[WriteResult] = []
+    taken: set[int] = set()
+    for item in items:
+        earlier = scan.folds.get(item.index)
+        if earlier is None:
+            continue
+        same, unrelated = split_unrelated([by_line[line] for _, line in earlier] + [item])
+        write, results = fold(same)
+        if write is not None:
+            folded.append(write)
+        settled += results
+        taken.update(i.index for i in same)
+        taken.difference_update(i.index for i in unrelated)
+    kept = [item for item in items if item.index not in taken] + folded
+    return sorted(kept, key=lambda i: i.index), settled
 
 
 def _restart(job: Job) -> None:
@@ -194,8 +254,10 @@ def _count_as_earlier_chunks_left_them(items: list[WriteItem], results: list[Wri
         owners.update(dict.fromkeys(written, owner))
 
 
-def _tally(job: Job, results: list[WriteResult], parser: RowParser) -> list[WriteResult]:
-    """Add a chunk's results to the job's counters; return the rejected ones."""
+def _tally(job: Job, results: list[WriteResult], parser: RowParser) -> list[tuple[int, list[tuple[str, FieldError]]]]:
+    """Add a chunk's results to the job's counters, samples and listed problems; return each
+    row's problems, in file order: (line, [(action, error)]) with action `rowRejected` or
+    `valueSkipped`."""
     summary = job.summary
     statuses = Counter(r.status for r in results)
     for status in STATUSES:
@@ -203,26 +265,30 @@ def _tally(job: Job, results: list[WriteResult], parser: RowParser) -> list[Writ
     attributes = Counter(summary.get("attributes", {}))
     attributes.update(map(itemgetter("attribute"), chain.from_iterable(r.changes for r in results)))
     summary["attributes"] = dict(attributes)
+    sample = summary.setdefault("sample", [])
+    for result in results:
+        if len(sample) >= SAMPLE_CHANGES:
+            break
+        if result.changes and result.status in ("created", "updated"):
+            sample.append({"row": result.index, "profileId": str(result.id), "status": result.status,
+                           "changes": json.loads(json.dumps(result.changes, cls=DjangoJSONEncoder))})
     job.processed += len(results)
-    job.succeeded += statuses["created"] + statuses["updated"] + statuses["unchanged"]
+    job.succeeded += statuses["created"] + statuses["updated"] + statuses["unchanged"] + statuses[FOLDED]
     job.failed += statuses["rejected"]
-    rejected = [r for r in results if r.status == "rejected"]
-    for result in rejected:
-        for error in result.errors:
+    problems = []
+    for result in results:
+        found = [(ROW_REJECTED, e) for e in result.errors] if result.status == "rejected" else []
+        found += [(ROW_REJECTED if result.status == "rejected" else VALUE_SKIPPED, e) for e in result.warnings]
+        if not found:
+            continue
+        summary["valuesSkipped"] = summary.get("valuesSkipped", 0) + sum(action == VALUE_SKIPPED for action, _ in found)
+        problems.append((result.index, found))
+        for action, error in found:
             if len(job.errors) >= MAX_ERRORS:
-                return rejected
-            entry = {"row": result.index, "column": parser.column_of(error.field), **error.as_dict()}
+                break
+            entry = {"row": result.index, "column": parser.column_of(error.field), "action": action, **error.as_dict()}
             job.errors.append(json.loads(json.dumps(entry, cls=DjangoJSONEncoder)))
-    return rejected
-
-
-def error_text(errors: list[FieldError], parser: RowParser) -> str:
-    parts = []
-    for error in errors:
-        column = parser.column_of(error.field) if error.field else ""
-        where = f"{column} ({error.field})" if column and column != error.field else column
-        parts.append(f"{where}: {error.message}" if where else error.message)
-    return "; ".join(parts)
+    return problems
 
 
 def neutralize(cell: Any) -> str:
@@ -231,8 +297,19 @@ def neutralize(cell: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _append_report(run: Import, rejected: list[tuple[Record, list[FieldError]]], committed: int, parser: RowParser) -> int:
-    """Write rejected rows after the report's committed length; return its new length."""
+ACTION_WORDS = {ROW_REJECTED: "row rejected", VALUE_SKIPPED: "value left out"}
+
+
+def problem_text(action: str, error: FieldError) -> str:
+    where = f" ({error.field})" if error.field and error.code not in ("unreadable", "ragged_row") else ""
+    return f"{ACTION_WORDS[action]}{where}: {error.message}"
+
+
+def _append_report(run: Import, problems: list[tuple[Record, list[tuple[str, FieldError]]]], committed: int,
+                   parser: RowParser) -> int:
+    """Write each row with problems, as uploaded, after its row number, the columns at fault and
+    the problems (each once), past the report's committed length; return its new length. Fixed
+    and uploaded again, the report is an import of its own: the rows' cells come last, in order."""
     if not run.error_report:
         run.error_report = str(upload_dir() / f"{run.job_id}-errors.csv")
         run.save(update_fields=["error_report"])
@@ -244,10 +321,12 @@ def _append_report(run: Import, rejected: list[tuple[Record, list[FieldError]]],
         writer = csv.writer(text)
         is_csv = run.file.format == CSV
         if committed == 0:
-            writer.writerow(map(neutralize, ["row", "error", *(run.file.columns if is_csv else ["line"])]))
-        for record, errors in rejected:
+            writer.writerow(map(neutralize, ["row", "column", "error", *(run.file.columns if is_csv else ["line"])]))
+        for record, found in problems:
             cells = (record.cells or []) if is_csv else [record.raw]
-            writer.writerow(map(neutralize, [record.line, error_text(errors, parser), *cells]))
+            columns = dict.fromkeys(parser.column_of(error.field) for _, error in found if error.field)
+            errors = "; ".join(problem_text(action, error) for action, error in found)
+            writer.writerow(map(neutralize, [record.line, "; ".join(columns), errors, *cells]))
         text.flush()
         size = raw.tell()
         text.detach()

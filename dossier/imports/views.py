@@ -13,23 +13,28 @@ from dossier.accounts.access import browser_page, may_edit
 from dossier.core.uploads import NoSpaceLeft, uploaded_file
 from dossier.imports.mapping import (
     CLEAR,
+    COMPANY,
     ID,
     IGNORE,
     LEAVE,
     POLICIES,
+    REJECT_ROW,
+    SKIP_VALUE,
+    TAG_SEPARATORS,
     TAGS,
     ImportPlan,
     OptionsRejected,
-    auto_target,
     default_identifier,
+    resolve_columns,
 )
 from dossier.imports.models import Import, ImportFile
-from dossier.imports.parsing import DELIMITER_NAMES, FileRejected
+from dossier.imports.parsing import DELIMITER_NAMES, JSONL, FileRejected
 from dossier.imports.serializers import error_report_response
 from dossier.imports.services import STATUSES, do_start_import, plan_for, store_file
 from dossier.imports.storage import UploadRemoved
 from dossier.profiles.attributes import TYPES
 from dossier.profiles.fields import AGREEMENT_CHANNELS, IDENTIFIER_FIELDS, STANDARD_FIELDS
+from dossier.profiles.forms import CHANNEL_LABELS
 from dossier.profiles.models import AttributeDefinition
 
 NEW_ATTRIBUTE = "new-attribute"
@@ -63,30 +68,49 @@ def _list_page(request, error: str | None = None, status: int = 200):
                                                  "can_edit": may_edit(request)}, status=status)
 
 
-def _targets(attributes: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The choices of a column's target, grouped as the mapping page shows them."""
+def _targets(attributes: dict[str, tuple[str, str]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The choices of a column's target, grouped as the mapping page shows them; custom
+    attributes by label, the key in brackets when it differs."""
+    by_label = sorted(attributes.items(), key=lambda item: (item[1][1] or item[0]).lower())
     return [
-        ("", [(IGNORE, "Ignore this column")]),
-        ("Profile fields", [(f.name, f.label) for f in STANDARD_FIELDS] + [(ID, "Profile id"), ("companyId", "Company id")]),
-        ("Tags and agreements", [(TAGS, "Tags (separated by ;)")]
-         + [(f"agreements.{c}", f"Agreement: {c}") for c in AGREEMENT_CHANNELS]),
-        ("Custom attributes", [(f"attributes.{name}", name) for name in attributes] + [(NEW_ATTRIBUTE, "New custom attribute…")]),
+        ("", [(IGNORE, "Do not import this column")]),
+        ("Profile fields", [(f.name, f.label) for f in STANDARD_FIELDS]
+         + [(ID, "Profile id (Dossier's)"), (COMPANY, "Company (by name)"), ("companyId", "Company id")]),
+        ("Tags and agreements", [(TAGS, "Tags")]
+         + [(f"agreements.{c}", f"Agreement: {CHANNEL_LABELS[c]}") for c in AGREEMENT_CHANNELS]),
+        ("Custom attributes", [(f"attributes.{name}", f"{label} ({name})" if label and label != name else name)
+                               for name, (_, label) in by_label]
+         + [(NEW_ATTRIBUTE, "New custom attribute…")]),
     ]
 
 
-def _form_options(post, columns: list[str]) -> dict:
+def _form_options(post, import_file: ImportFile, suggested: list) -> dict:
+    """The API's options from the mapping form: a column goes in the mapping only where the person
+    changed what was suggested, so the others keep their reasons (repeated header, no field...)."""
     mapping = {}
-    for number, name in enumerate(columns):
-        target = post.get(f"target-{number}", IGNORE)
-        spec = {"target": target, "policy": post.get(f"policy-{number}", "always")}
+    for column in suggested:
+        number = column.position
+        target = post.get(f"target-{number}", column.target)
+        spec = {"target": target}
         if target == NEW_ATTRIBUTE:
             spec["target"] = f"attributes.{post.get(f'attribute-{number}', '').strip()}"
-        if spec["target"].startswith("attributes."):
-            spec["type"] = post.get(f"type-{number}") or None
-        mapping[name] = spec
+        if spec["target"].startswith("attributes.") and post.get(f"type-{number}"):
+            spec["type"] = post.get(f"type-{number}")
+        if post.get(f"policy-{number}", "always") != "always":
+            spec["policy"] = post[f"policy-{number}"]
+        if post.get(f"date-format-{number}", "").strip():
+            spec["dateFormat"] = post[f"date-format-{number}"].strip()
+        if spec != {"target": column.target} or (target == NEW_ATTRIBUTE):
+            mapping[f"#{number + 1}"] = spec
     add_tags = [t.strip() for t in post.get("add_tags", "").split(",") if t.strip()]
-    return {"identifier": post.get("identifier"), "mapping": mapping, "emptyCells": post.get("empty_cells", LEAVE),
-            "createNew": post.get("create_new") == "on", "addTags": add_tags, "dryRun": post.get("action") != "start"}
+    options = {"identifier": post.get("identifier"), "mapping": mapping, "emptyCells": post.get("empty_cells", LEAVE),
+               "createNew": post.get("create_new") == "on", "addTags": add_tags, "dryRun": post.get("action") != "start",
+               "invalidValues": post.get("invalid_values", SKIP_VALUE), "keepUnmapped": post.get("keep_unmapped") == "on"}
+    if post.get("tag_separator"):
+        options["tagSeparator"] = post["tag_separator"]
+    if post.get("phone_region", "").strip():
+        options["phoneRegion"] = post["phone_region"].strip()
+    return options
 
 
 @browser_page()
@@ -94,11 +118,14 @@ def import_mapping(request, file_id):
     import_file = get_object_or_404(ImportFile, id=file_id)
     if import_file.removed_at is not None:
         return _list_page(request, str(UploadRemoved(import_file)), status=410)
-    attributes = dict(AttributeDefinition.objects.values_list("name", "type"))
+    attributes = {name: (type_, label) for name, type_, label in AttributeDefinition.objects.values_list("name", "type", "label")}
+    suggested = resolve_columns({}, import_file.columns, attributes, typed_values=import_file.format == JSONL,
+                                sample=import_file.sample)
     errors = []
-    if request.method == "POST":
+    posted = request.POST if request.method == "POST" else None
+    if posted is not None:
         try:
-            plan, dry_run = plan_for(import_file, _form_options(request.POST, import_file.columns))
+            plan, dry_run = plan_for(import_file, _form_options(posted, import_file, suggested))
             job = do_start_import(import_file, plan, dry_run=dry_run, actor=_actor(request), user=request.user)
         except OptionsRejected as exc:
             errors = exc.errors
@@ -106,33 +133,45 @@ def import_mapping(request, file_id):
             return _list_page(request, str(exc), status=410)
         else:
             return redirect("import-detail", import_id=job.id)
+    field = posted.get if errors else (lambda name, default=None: default)
     return render(request, "imports/mapping.html", {
         "nav": "imports", "file": import_file, "errors": errors,
-        "rows": _mapping_rows(import_file, attributes, request.POST if errors else None),
-        "targets": _targets(sorted(attributes)), "types": TYPES, "policies": [(p, POLICY_LABELS[p]) for p in POLICIES],
+        "rows": _mapping_rows(import_file, suggested, attributes, posted if errors else None),
+        "targets": _targets(attributes), "types": TYPES, "policies": [(p, POLICY_LABELS[p]) for p in POLICIES],
         "identifiers": IDENTIFIER_FIELDS, "delimiter": DELIMITER_NAMES.get(import_file.delimiter),
-        "identifier": request.POST.get("identifier") if errors else
-        default_identifier([auto_target(c, attributes) for c in import_file.columns]),
-        "empty_cells": request.POST.get("empty_cells", LEAVE), "clear": CLEAR,
-        "create_new": request.POST.get("create_new") == "on" if errors else True,
-        "add_tags": request.POST.get("add_tags", ""), "can_edit": may_edit(request),
+        "identifier": field("identifier") or default_identifier([c.target for c in suggested]),
+        "empty_cells": field("empty_cells", LEAVE), "clear": CLEAR,
+        "create_new": posted.get("create_new") == "on" if errors else True,
+        "invalid_values": field("invalid_values", SKIP_VALUE), "skip_value": SKIP_VALUE, "reject_row": REJECT_ROW,
+        "tag_separators": TAG_SEPARATORS, "tag_separator": field("tag_separator", ""),
+        "phone_region": field("phone_region", ""), "keep_unmapped": field("keep_unmapped") == "on",
+        "add_tags": field("add_tags", ""), "can_edit": may_edit(request),
+        "ignored": [c for c in suggested if c.target == IGNORE],
     }, status=422 if errors else 200)
 
 
-def _mapping_rows(import_file: ImportFile, attributes: dict, posted) -> list[dict]:
+def _mapping_rows(import_file: ImportFile, suggested: list, attributes: dict, posted) -> list[dict]:
     rows = []
-    for number, name in enumerate(import_file.columns):
-        target = auto_target(name, attributes)
-        if posted is not None:
-            target = posted.get(f"target-{number}", target)
+    for column in suggested:
+        number = column.position
+        target = posted.get(f"target-{number}", column.target) if posted is not None else column.target
+        attribute_type = attributes.get(target[len("attributes."):], ("", ""))[0] if target.startswith("attributes.") else ""
         rows.append({
-            "number": number, "name": name, "target": target,
+            "number": number, "name": column.label, "display_number": number + 1, "target": target,
+            "reason": column.reason, "derived": _derived_note(column.target),
             "samples": [row[number] for row in import_file.sample if number < len(row)][:3],
             "policy": posted.get(f"policy-{number}", "always") if posted else "always",
             "attribute": posted.get(f"attribute-{number}", "") if posted else "",
-            "type": (posted.get(f"type-{number}", "") if posted else "") or attributes.get(target[len("attributes."):], ""),
+            "type": (posted.get(f"type-{number}", "") if posted else "") or attribute_type or (column.type or ""),
+            "date_format": posted.get(f"date-format-{number}", "") if posted else "",
         })
     return rows
+
+
+def _derived_note(target: str) -> str:
+    if target in ("email", "customId"):
+        return "Profiles that get an email or customId become recognized (anonymousType)."
+    return ""
 
 
 @browser_page()

@@ -37,7 +37,14 @@ if LEASE_SECONDS < 1:
 
 
 class JobKind(Protocol):
+    """`run_chunk` does the next chunk; an optional `prepare(job)` runs first in each process that
+    takes the job, outside any transaction (an import reads its whole file there)."""
+
     def run_chunk(self, job: Job) -> bool: ...
+
+
+class JobRefused(Exception):
+    """A job that cannot run as asked; its message, meant for the person, becomes the job's error."""
 
 
 KINDS: dict[str, JobKind] = {}
@@ -77,6 +84,9 @@ def run(job_id: Any, *, max_chunks: int | None = None, wait_for_database: bool =
     outage = DatabaseOutage() if wait_for_database else None
     chunks = 0
     try:
+        prepare = getattr(handler, "prepare", None)
+        if prepare is not None:
+            prepare(job)
         while max_chunks is None or chunks < max_chunks:
             try:
                 job, stop = _run_chunk(job_id, token, handler)
@@ -94,10 +104,15 @@ def run(job_id: Any, *, max_chunks: int | None = None, wait_for_database: bool =
     except DatabaseUnavailable:
         raise  # not the job's fault: it resumes after its lease
     except Exception as exc:  # the job fails with the reason recorded; the worker goes on
-        logger.exception("job %s failed", job_id)
+        if isinstance(exc, JobRefused):
+            logger.info("job %s refused: %s", job_id, exc)
+            reason = str(exc)
+        else:
+            logger.exception("job %s failed", job_id)
+            reason = f"{type(exc).__name__}: {exc}"
         with transaction.atomic():
             job = Job.objects.select_for_update().get(id=job_id)
-            job.summary = {**job.summary, "error": f"{type(exc).__name__}: {exc}"[:2000]}
+            job.summary = {**job.summary, "error": reason[:2000]}
             _finish(job, Job.Status.FAILED)
     return job
 

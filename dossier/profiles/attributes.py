@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from dossier.profiles.errors import InvalidValue
-from dossier.profiles.fields import REFUSED_CHARS, RESERVED_NAMES, normalize_boolean, refusal
+from dossier.profiles.fields import REFUSED_CHARS, RESERVED_NAMES, normalize_boolean, parse_iso_date, refusal
 from dossier.profiles.models import AttributeDefinition
 
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}\Z")
@@ -92,15 +92,20 @@ def _coerce_number(value: Any) -> int | float:
 
 
 def _coerce_date(value: Any) -> str:
+    if isinstance(value, dt.date):  # an import's date column read with its format
+        return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
     if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()).isoformat()
-        except ValueError:
-            pass
-    raise InvalidValue("invalid_date", "must be a date as YYYY-MM-DD")
+        date = parse_iso_date(value.strip())
+        if date is not None:
+            return date.isoformat()
+    raise InvalidValue("invalid_date", "must be a date as YYYY-MM-DD (or an ISO 8601 date and time)")
 
 
 def _coerce_datetime(value: Any) -> str:
+    if isinstance(value, dt.datetime):  # an import's datetime column read with its format
+        value = value.isoformat()
+    elif isinstance(value, dt.date):
+        value = f"{value.isoformat()}T00:00:00"
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))

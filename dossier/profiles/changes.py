@@ -16,7 +16,7 @@ import operator
 import os
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 from django.db import IntegrityError, connection, transaction
@@ -28,8 +28,8 @@ from dossier.core.bulk import (db_values, delete_pairs, execute_in, fetch_in, fi
                                 python_values, row_lock_clause, select_rows, update_rows)
 from dossier.profiles.attributes import AttributeRegistry
 from dossier.profiles.errors import FieldError, InvalidValue
-from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_COLUMN, FIELDS_BY_NAME
-from dossier.profiles.models import Company, Profile, ProfileTag, Tag
+from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_COLUMN, FIELDS_BY_NAME, normalize_phone
+from dossier.profiles.models import Company, Profile, ProfileTag, Tag, company_name_key
 from dossier.profiles.writes import UNSET, ProfileWrite
 
 STATE_COLUMNS = tuple(FIELDS_BY_COLUMN) + tuple(AGREEMENT_CHANNELS.values()) + ("company_id", "attributes")
@@ -75,6 +75,10 @@ class WriteItem:
     # Overrides the call's context for this item's event: a workflow engine applies the runs of
     # many triggering events in one call, each with its own actor and causedBy.
     context: ChangeContext | None = None
+    # An import's `invalidValues: skipValue`: a value found invalid here is left out of the write
+    # and listed in `warnings` (with those its door left out already) instead of rejecting the item.
+    skip_invalid_values: bool = False
+    warnings: list[FieldError] = field(default_factory=list)
 
 
 @dataclass
@@ -86,6 +90,7 @@ class WriteResult:
     changes: list[dict] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
     http_status: int = 200
+    warnings: list[FieldError] = field(default_factory=list)  # values left out of an applied write
 
     def as_dict(self) -> dict:
         return {
@@ -338,6 +343,7 @@ def _apply_chunk(items: Sequence[WriteItem], ctx: ChangeContext, registry: Attri
     for item in by_id:
         if item.identity.value in states:
             resolved[item.index] = item.identity.value
+    _settle_national_phones(items, resolved, states)
     companies = _companies_for(items, states)
     results: dict[int, WriteResult] = {}
     created: dict[Any, dict] = {}  # profile id -> state, for profiles this chunk creates
@@ -405,7 +411,36 @@ def _apply_chunk(items: Sequence[WriteItem], ctx: ChangeContext, registry: Attri
 
     if not dry_run:
         _write(created, {pid: states[pid] for pid in touched}, touched, changes_by_profile, registry, now)
-    return [results[item.index] for item in items]
+    ordered = [results[item.index] for item in items]
+    for item, result in zip(items, ordered):
+        result.warnings = item.warnings
+    return ordered
+
+
+def _settle_national_phones(items: Sequence[WriteItem], resolved: dict[int, Any], states: dict[Any, dict]) -> None:
+    """Read again, in the country its profile has stored, each phone written without a country in a
+    write that names none (`NationalPhone`); a new profile, or one without a country, keeps the
+    reading in the write's fallback region."""
+    for item in items:
+        national = item.write.national_phone
+        if national is None or item.errors:
+            continue
+        state = states.get(resolved.get(item.index))
+        region = (state.get("country_code") if state else None) or national.region
+        try:
+            if region == national.region:
+                if national.problem is not None:
+                    raise national.problem
+                continue
+            phone = normalize_phone(national.text, region)
+        except InvalidValue as exc:
+            error = FieldError("phone", exc.code, exc.message, national.text)
+            columns = {c: v for c, v in item.write.columns.items() if c != "phone"}
+            item.write = replace(item.write, columns=columns, national_phone=None)
+            (item.warnings if item.skip_invalid_values else item.errors).append(error)
+            continue
+        # writes may be shared by several items (one write for many profiles): never change one in place
+        item.write = replace(item.write, columns={**item.write.columns, "phone": phone}, national_phone=None)
 
 
 _ALWAYS_READ = ("id", "version", "email", "custom_id", "anonymous_type")  # identity, and what derives anonymousType
@@ -422,8 +457,10 @@ def _columns_read(items: Sequence[WriteItem]) -> tuple[tuple[str, ...], bool]:
             columns["attributes"] = None
         for channel in write.agreements:
             columns[AGREEMENT_CHANNELS[channel]] = None
-        if write.company_id is not UNSET:
+        if write.company_id is not UNSET or write.company_name is not UNSET:
             columns["company_id"] = None
+        if write.national_phone is not None:
+            columns["country_code"] = columns["phone"] = None
         with_tags = with_tags or write.tags is not None or bool(write.add_tags or write.remove_tags)
     return tuple(columns), with_tags
 
@@ -447,6 +484,7 @@ def _check_new_state(changes: list[dict], profile_id: Any, owners: dict, stored_
 
 
 def _companies_for(items: Sequence[WriteItem], states: dict[Any, dict]) -> dict[Any, str]:
+    _resolve_company_names(items)
     ids = {i.write.company_id for i in items if i.write.company_id not in (UNSET, None)}
     ids |= {s["company_id"] for s in states.values() if s.get("company_id") is not None}
     if not ids:
@@ -456,6 +494,26 @@ def _companies_for(items: Sequence[WriteItem], states: dict[Any, dict]) -> dict[
         if item.write.company_id not in (UNSET, None) and item.write.company_id not in names:
             item.errors.append(FieldError("companyId", "not_found", "no company has this id", str(item.write.company_id)))
     return names
+
+
+def _resolve_company_names(items: Sequence[WriteItem]) -> None:
+    """Give each write that names its company by name that company's id: the oldest company of
+    that name, case and spacing aside, or a new one under the first spelling met."""
+    named = [item for item in items if item.write.company_name is not UNSET and not item.errors]
+    if not named:
+        return
+    spellings: dict[str, str] = {}
+    for item in named:
+        spellings.setdefault(company_name_key(item.write.company_name), item.write.company_name)
+    found: dict[str, Any] = {}
+    for key, company_id in Company.objects.filter(name_key__in=spellings).order_by("created_at", "id").values_list("name_key", "id"):
+        found.setdefault(key, company_id)
+    missing = [Company(name=name, name_key=key) for key, name in spellings.items() if key not in found]
+    if missing:
+        Company.objects.bulk_create(missing)
+        found.update((company.name_key, company.id) for company in missing)
+    for item in named:  # writes may be shared by several items: replaced, never changed in place
+        item.write = replace(item.write, company_id=found[company_name_key(item.write.company_name)], company_name=UNSET)
 
 
 def _insert_row(state: dict) -> tuple:
@@ -528,10 +586,12 @@ def apply_write_to_each(profile_ids: Sequence[Any], write: ProfileWrite, ctx: Ch
     The same rules and the same diff as `apply_writes`, but since every profile receives the same
     values, only what the diff needs is read (the written columns, the written attributes' current
     values, membership of the named tags) and the profiles that change are written with one UPDATE
-    per chunk instead of a row each. A write that sets a unique identifier, or replaces the whole
-    tag set, takes the general path: its outcome depends on more than these values.
+    per chunk instead of a row each. A write that sets a unique identifier, replaces the whole tag
+    set, names its company by name or holds a phone without its country takes the general path:
+    its outcome depends on more than these values.
     """
-    if write.tags is not None or any(column in write.columns for column in UNIQUE_COLUMNS.values()):
+    if (write.tags is not None or write.national_phone is not None or write.company_name is not UNSET
+            or any(column in write.columns for column in UNIQUE_COLUMNS.values())):
         items = [WriteItem(index, Identity("id", pid), write, create=False) for index, pid in enumerate(profile_ids)]
         return apply_writes(items, ctx, registry=registry, dry_run=dry_run)
     with transaction.atomic():

@@ -13,24 +13,31 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-import phonenumbers
 from django.conf import settings
 from email_validator import EmailNotValidError, validate_email
 
 from dossier.profiles.errors import LONE_SURROGATE, InvalidValue
-from dossier.profiles.phones import possible_e164
+from dossier.profiles.countries import normalize_country_code
+from dossier.profiles.phones import normalize_phone_number
 
 # What no text may hold: control characters, the bidirectional embeddings, overrides and isolates
 # (U+202A-U+202E, U+2066-U+2069) that can make a value display as something else than it is, and
 # lone surrogates; one-line text refuses tabs and line breaks too. One search per value.
 REFUSED_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 REFUSED_CHARS_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-ISO_COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"AQ", "BV", "GS", "HM", "PN", "TF", "UM"}
-SEX_NAMES = {"NOT_SPECIFIED": 0, "MALE": 1, "FEMALE": 2}
+# ISO/IEC 5218's codes (0 not known, 1 male, 2 female) plus 3 for other, as Synerise's OTHER;
+# the words the v4 API and common exports use for them.
+SEX_CODES = {"0": 0, "1": 1, "2": 2, "3": 3}
+SEX_NAMES = {"NOT_SPECIFIED": 0, "NOT SPECIFIED": 0, "UNSPECIFIED": 0, "UNKNOWN": 0, "MALE": 1, "M": 1, "FEMALE": 2,
+             "F": 2, "OTHER": 3}
+SEX_CHOICES = "0, 1, 2, 3, NOT_SPECIFIED, MALE, FEMALE or OTHER"
 ANONYMOUS_TYPES = ("anonymous", "recognized")
 AGREEMENT_CHANNELS = {"email": "agreement_email", "sms": "agreement_sms", "push": "agreement_push", "webPush": "agreement_web_push"}
-TRUE_WORDS = {"true", "1", "yes", "y", "on", "t"}
-FALSE_WORDS = {"false", "0", "no", "n", "off", "f"}
+# Beside true and false, the words exports use for a consent: Synerise's enabled/disabled,
+# Klaviyo's and Mailchimp's subscribed/unsubscribed.
+TRUE_WORDS = {"true", "1", "yes", "y", "on", "t", "enabled", "subscribed"}
+FALSE_WORDS = {"false", "0", "no", "n", "off", "f", "disabled", "unsubscribed", "never_subscribed", "not_subscribed",
+               "non_subscribed"}
 
 
 def _text(value: Any, max_length: int = 255) -> str:
@@ -110,49 +117,45 @@ def normalize_custom_id(value: Any) -> str | None:
     return text or None
 
 
-# What a number phonenumbers cannot read must look like to be kept as written.
-_PHONE_AS_WRITTEN = re.compile(r"[0-9+() .\-/]{3,32}")
+PHONE_MAX = 64  # E.164 is at most 16 characters; an extension adds ";ext=" and its digits
 
 
-def normalize_phone(value: Any) -> str | None:
-    text = _text(value, 32)
+def normalize_phone(value: Any, region: str | None = None) -> str | None:
+    """A valid number in E.164; a number without `+`/`00` is read in `region` (the deployment's
+    default region unless the caller knows the profile's country)."""
+    text = _text(value, PHONE_MAX)
     if not text:
         return None
-    number = possible_e164(text, settings.DEFAULT_PHONE_REGION)
-    if number is not None:
-        return number
-    if not _PHONE_AS_WRITTEN.fullmatch(text):
-        raise InvalidValue("invalid_phone", "is not a phone number")
-    return text
+    return normalize_phone_number(text, region or settings.DEFAULT_PHONE_REGION)
 
 
 def normalize_country(value: Any) -> str | None:
-    text = _text(value, 2).upper()
+    text = _text(value, 100)
     if not text:
         return None
-    if text not in ISO_COUNTRIES:
-        raise InvalidValue("invalid_country", "must be an ISO 3166-1 alpha-2 country code")
-    return text
+    return normalize_country_code(text)
 
 
 _EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)  # excluded
 
 
-def normalize_birth_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        date = value
-    else:
-        text = _text(value, 10)
-        if not text:
-            return None
+def parse_iso_date(text: str) -> dt.date | None:
+    """The date of an ISO 8601 date (`1990-01-29`) or date and time (`1990-01-29 00:00:00`,
+    `1990-01-29T10:00:00Z`); None when `text` is neither."""
+    if len(text) == 10:
         try:
-            date = dt.date.fromisoformat(text)
+            return dt.date.fromisoformat(text)
         except ValueError:
-            raise InvalidValue("invalid_date", "must be a date as YYYY-MM-DD") from None
-        if len(text) != 10:
-            raise InvalidValue("invalid_date", "must be a date as YYYY-MM-DD")
+            return None
+    if len(text) < 16 or text[10] not in "T t":
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.replace("z", "Z")).date()
+    except ValueError:
+        return None
+
+
+def check_birth_date(date: dt.date) -> dt.date:
     if date <= _EARLIEST_BIRTH_DATE:
         raise InvalidValue("out_of_range", "must be after 1900-01-01")
     if date > dt.date.today():
@@ -160,20 +163,33 @@ def normalize_birth_date(value: Any) -> dt.date | None:
     return date
 
 
+def normalize_birth_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return check_birth_date(value.date())
+    if isinstance(value, dt.date):
+        return check_birth_date(value)
+    text = _text(value, 40)
+    if not text:
+        return None
+    date = parse_iso_date(text)
+    if date is None:
+        raise InvalidValue("invalid_date", "must be a date as YYYY-MM-DD (or an ISO 8601 date and time)")
+    return check_birth_date(date)
+
+
 def normalize_sex(value: Any) -> int | None:
     if isinstance(value, bool):
-        raise InvalidValue("invalid_choice", "must be 0, 1, 2, NOT_SPECIFIED, MALE or FEMALE")
+        raise InvalidValue("invalid_choice", f"must be {SEX_CHOICES}")
     if isinstance(value, str):
         text = value.strip()
         if not text:
             return None
-        if text.upper() in SEX_NAMES:
-            return SEX_NAMES[text.upper()]
-        if text in {"0", "1", "2"}:
-            return int(text)
-    elif isinstance(value, int) and value in (0, 1, 2):
+        code = SEX_CODES.get(text, SEX_NAMES.get(text.upper()))
+        if code is not None:
+            return code
+    elif isinstance(value, int) and value in (0, 1, 2, 3):
         return value
-    raise InvalidValue("invalid_choice", "must be 0, 1, 2, NOT_SPECIFIED, MALE or FEMALE")
+    raise InvalidValue("invalid_choice", f"must be {SEX_CHOICES}")
 
 
 def normalize_anonymous_type(value: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from dossier.profiles.errors import FieldError, InvalidValue
 from dossier.profiles.fields import AGREEMENT_CHANNELS, ANONYMOUS_TYPES, FIELDS_BY_NAME, STANDARD_FIELDS
 
-SEX_CHOICES = (("0", "0 – not known"), ("1", "1 – male"), ("2", "2 – female"))
+SEX_CHOICES = (("0", "0 – not known"), ("1", "1 – male"), ("2", "2 – female"), ("3", "3 – other"))
 BOOLEAN_CHOICES = (("true", "true"), ("false", "false"))
 CHANNEL_LABELS = {"email": "Email", "sms": "SMS", "push": "Mobile push", "webPush": "Web push"}
 # Standard fields whose seed name (snake_case) is shown beside the label, as on the seed's card.
@@ -99,7 +99,7 @@ def standard_field(name: str, stored: Any) -> FieldView:
     elif spec.input_type == "anonymous_type":
         view.widget, view.choices, view.blank_choice = "select", tuple((t, t) for t in ANONYMOUS_TYPES), False
     elif spec.input_type == "country":
-        view.hint = "two letters, ISO 3166-1 (PL, DE, GB…)"
+        view.hint = "a code (PL, POL) or the country's name; stored as ISO 3166-1 alpha-2"
     return view
 
 

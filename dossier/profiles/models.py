@@ -9,9 +9,17 @@ import uuid
 from django.db import models
 
 
+def company_name_key(name: str) -> str:
+    """What two spellings of one company's name share: `ACME sp. z o.o.` and `Acme Sp. z o.o.`."""
+    return " ".join(name.casefold().split())
+
+
 class Company(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=255)
+    # The name without case or repeated spaces, kept by `save` (and by bulk writers): imports and
+    # Synerise clients name companies, and SQLite's lower() folds ASCII letters only.
+    name_key = models.CharField(max_length=255, default="")
     domain = models.CharField(max_length=255, blank=True, default="")
     email = models.CharField(max_length=254, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -19,10 +27,16 @@ class Company(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["name"])]
+        indexes = [models.Index(fields=["name"]), models.Index(fields=["name_key"])]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_key = company_name_key(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        super().save(*args, **kwargs)
 
 
 class Tag(models.Model):
@@ -36,7 +50,7 @@ class Profile(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.CharField(max_length=254, null=True, unique=True)
     custom_id = models.CharField(max_length=128, null=True, unique=True)
-    phone = models.CharField(max_length=32, null=True, db_index=True)
+    phone = models.CharField(max_length=64, null=True, db_index=True)
     first_name = models.CharField(max_length=255, null=True)
     last_name = models.CharField(max_length=255, null=True)
     display_name = models.CharField(max_length=255, null=True)

@@ -17,7 +17,7 @@ from dossier.core.openapi import (
     responses,
 )
 from dossier.profiles.attributes import MAX_LIST_ITEMS, MAX_TEXT, TYPES
-from dossier.profiles.fields import AGREEMENT_CHANNELS, ANONYMOUS_TYPES, ISO_COUNTRIES, RESERVED_NAMES, SEX_NAMES, STANDARD_FIELDS
+from dossier.profiles.fields import AGREEMENT_CHANNELS, ANONYMOUS_TYPES, RESERVED_NAMES, SEX_NAMES, STANDARD_FIELDS
 from dossier.profiles.filters import MAX_LIMIT, SORTABLE
 from dossier.profiles.writes import MAX_TAGS_PER_WRITE, TAG_MAX
 
@@ -25,14 +25,16 @@ TEXT = {"type": ["string", "null"], "maxLength": 255, "description": "no control
 VALUES_OF_INPUT_TYPE = {
     "text": TEXT,
     "email": {"type": ["string", "null"], "format": "email", "maxLength": 254, "description": "trimmed and lower-cased"},
-    "tel": {"type": ["string", "null"], "maxLength": 32, "example": "+48501234567",
-            "description": "normalized to E.164 when it can be read as a number"},
-    "country": {"enum": [*sorted(ISO_COUNTRIES), *sorted(code.lower() for code in ISO_COUNTRIES), None],
-                "description": "ISO 3166-1 alpha-2; lower case is upper-cased"},
-    "date": {"type": ["string", "null"], "format": "date", "description": "YYYY-MM-DD, after 1900-01-01, not in the future"},
+    "tel": {"type": ["string", "null"], "maxLength": 64, "example": "+48501234567",
+            "description": "a valid number, stored in E.164 (an extension as ;ext=N); without + or 00 it is read in "
+                           "the profile's country, else the default region"},
+    "country": {"type": ["string", "null"], "maxLength": 100, "example": "PL",
+                "description": "ISO 3166-1 alpha-2 (stored), alpha-3 or a country's name in English or a local form"},
+    "date": {"type": ["string", "null"], "maxLength": 40,
+             "description": "YYYY-MM-DD (or an ISO 8601 date and time, whose date is kept), after 1900-01-01, not in the future"},
     "anonymous_type": {"enum": list(ANONYMOUS_TYPES), "description": "recognized once an email or customId is set, unless given"},
     "url": {"type": ["string", "null"], "format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://", "maxLength": 2048},
-    "sex": {"enum": [0, 1, 2, *SEX_NAMES, None], "description": "ISO/IEC 5218: 0 not known, 1 male, 2 female"},
+    "sex": {"enum": [0, 1, 2, 3, *SEX_NAMES, None], "description": "ISO/IEC 5218: 0 not known, 1 male, 2 female; 3 other"},
 }
 FIELD_VALUES = {spec.name: VALUES_OF_INPUT_TYPE[spec.input_type] for spec in STANDARD_FIELDS}
 FIELD_VALUES["customId"] = {"type": ["string", "null"], "minLength": 1, "maxLength": 128}
@@ -42,7 +44,7 @@ STORED_VALUES = {  # as answered: normalized
     **{name: NULLABLE_TEXT for name in FIELD_VALUES},
     "countryCode": {"type": ["string", "null"], "pattern": "^[A-Z]{2}$"},
     "birthDate": {"type": ["string", "null"], "format": "date"},
-    "sex": {"enum": [0, 1, 2, None]},
+    "sex": {"enum": [0, 1, 2, 3, None]},
     "anonymousType": {"enum": list(ANONYMOUS_TYPES)},
 }
 

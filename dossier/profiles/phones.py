@@ -1,85 +1,38 @@
-"""A phone number as phonenumbers reads it, without parsing again what is already known.
+"""Phone numbers: only valid ones are stored, in E.164, an extension kept in RFC 3966 form.
 
-`possible_e164` answers what `phonenumbers.parse` then `is_possible_number` answer: the number in
-E.164, or None when phonenumbers does not read a possible number. Parsing costs about 20 µs, the
-largest share of reading a profile in a bulk write, and nearly every number comes in one shape:
-"+", the country code and digits, spaces allowed. For that shape phonenumbers' answer depends only
-on the country code and how many digits follow it, as long as those digits neither start with 0
-(an Italian leading zero) nor match the country's national prefix: phonenumbers then strips
-nothing, and judges a possible number by its length alone (it checks no leading digits). So the
-verdict for each (default region, country code, length) is learned from phonenumbers itself on
-the first number of the kind, and every other number of that kind gets the same one.
+`normalize_phone_number` is phonenumbers' own verdict (`is_valid_number`, which checks the
+number against its country's numbering plan, not merely its length): `+1 517-782-7343 x123` is
+`+15177827343;ext=123`; `-1199`, `001-345-767` or a Polish number that is one digit short are
+refused. A number written with `+` or `00` carries its country; any other is read in the region
+the caller gives (the profile's country, an import's `phoneRegion`, or the deployment's default),
+and the refusal says which region it was read in, so the person can add the country code.
 """
 
-import functools
 import re
 
 import phonenumbers
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+from phonenumbers import NumberParseException, PhoneNumberFormat
 
-_INTERNATIONAL = re.compile(r"\+[1-9][0-9 ]*")
-_COUNTRY_CODES = {str(code): code for code in COUNTRY_CODE_TO_REGION_CODE}  # codes have 1 to 3 digits
-_PARSE = object()  # the verdict of a kind whose numbers phonenumbers does not write back as "+" and their digits
-_verdicts: dict[tuple[str, int, int], object] = {}
+from dossier.profiles.errors import InvalidValue
 
-
-def possible_e164(text: str, region: str) -> str | None:
-    """The number in E.164 when phonenumbers reads a possible number from `text`, else None."""
-    if _INTERNATIONAL.fullmatch(text):
-        digits = text[1:].replace(" ", "")
-        kind = _kind(digits)
-        if kind is not None:
-            key = (region, *kind)
-            verdict = _verdicts.get(key)
-            if verdict is None:
-                verdict = _verdicts[key] = _learned_verdict(text, digits, region)
-            if verdict is True:
-                return "+" + digits
-            if verdict is False:
-                return None
-    return _parsed_e164(text, region)
+_INTERNATIONAL_ZEROS = re.compile(r"^[\s(]*00(?=[\s()\-./]*[1-9])")
+_INTERNATIONAL = re.compile(r"^[\s(]*(\+|tel:\+)")
 
 
-def _kind(digits: str) -> tuple[int, int] | None:
-    """(country code, digits after it) of an international number whose reading depends on those
-    alone; None when its digits matter (an unknown country code, a leading 0, a national prefix)."""
-    for size in (1, 2, 3):
-        code = _COUNTRY_CODES.get(digits[:size])
-        if code is not None:
-            break
-    else:
-        return None
-    national = digits[size:]
-    if national.startswith("0"):
-        return None
-    prefix = _national_prefix(code)
-    if prefix is False or (prefix is not None and prefix.match(national)):
-        return None
-    return code, len(national)
+def is_international(text: str) -> bool:
+    """Whether the number carries its country (`+48…`, `0048…`, `tel:+48…`), so no region applies."""
+    return bool(_INTERNATIONAL.match(text) or _INTERNATIONAL_ZEROS.match(text))
 
 
-@functools.cache
-def _national_prefix(code: int) -> re.Pattern | None | bool:
-    """The pattern phonenumbers strips as a national prefix for `code`; False without metadata."""
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, phonenumbers.region_code_for_country_code(code))
-    if metadata is None:
-        return False
-    pattern = metadata.national_prefix_for_parsing
-    return re.compile(pattern) if pattern else None
-
-
-def _learned_verdict(text: str, digits: str, region: str) -> object:
-    parsed = _parsed_e164(text, region)
-    if parsed is None:
-        return False
-    return True if parsed == "+" + digits else _PARSE
-
-
-def _parsed_e164(text: str, region: str) -> str | None:
+def normalize_phone_number(text: str, region: str) -> str:
+    """The number in E.164 (`;ext=N` appended when it has an extension); InvalidValue unless valid."""
+    international = _INTERNATIONAL_ZEROS.sub("+", text, count=1)
     try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        number = phonenumbers.parse(international, region)
+    except NumberParseException:
+        raise InvalidValue("invalid_phone", "is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        where = "" if is_international(text) else f" in {region} (add the country code, as in +1 555 010 0199, for a number of another country)"
+        raise InvalidValue("invalid_phone", f"is not a valid phone number{where}")
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return f"{e164};ext={number.extension}" if number.extension else e164

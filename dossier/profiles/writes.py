@@ -10,13 +10,32 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from django.conf import settings
+
 from dossier.profiles.attributes import AttributeRegistry, check_attribute_name
 from dossier.profiles.errors import FieldError, InvalidValue
-from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_NAME, check_characters, normalize_boolean
+from dossier.profiles.fields import (AGREEMENT_CHANNELS, FIELDS_BY_NAME, check_characters, normalize_boolean,
+                                     normalize_country, normalize_phone, normalize_text)
+from dossier.profiles.phones import is_international
 
 UNSET: Any = type("Unset", (), {"__repr__": lambda self: "UNSET", "__bool__": lambda self: False})()
 TAG_MAX = 64
 MAX_TAGS_PER_WRITE = 500
+
+
+@dataclass(frozen=True)
+class NationalPhone:
+    """A phone written without its country (`601 234 567`) in a write that names no country.
+
+    It was read in `region` (an import's phoneRegion or the default region): `value` is what that
+    reading gave, or `problem` why it failed. The change service reads it again in the country
+    the profile has stored, when that is another one (SPEC §1: the profile's country comes first).
+    """
+
+    text: str
+    region: str
+    value: str | None = None
+    problem: InvalidValue | None = None
 
 
 @dataclass
@@ -28,10 +47,15 @@ class ProfileWrite:
     remove_tags: set[str] = field(default_factory=set)
     agreements: dict[str, bool] = field(default_factory=dict)
     company_id: Any = UNSET
+    # A company named rather than given by id (an import's company column, Synerise's `company`):
+    # the change service finds it by name, case-insensitively, or creates it.
+    company_name: Any = UNSET
+    national_phone: NationalPhone | None = None
 
     def is_empty(self) -> bool:
         return not (self.columns or self.attributes or self.tags is not None or self.add_tags
-                    or self.remove_tags or self.agreements or self.company_id is not UNSET)
+                    or self.remove_tags or self.agreements or self.company_id is not UNSET
+                    or self.company_name is not UNSET or self.national_phone is not None)
 
 
 def normalize_tag(value: Any) -> str:
@@ -79,13 +103,21 @@ def parse_write(
     add_tags: Iterable[Any] = (),
     remove_tags: Iterable[Any] = (),
     from_text: bool = False,
+    phone_region: str | None = None,
 ) -> tuple[ProfileWrite, list[FieldError]]:
-    """Normalize flat field-path values into a ProfileWrite; collect every problem, not the first."""
+    """Normalize flat field-path values into a ProfileWrite; collect every problem, not the first.
+
+    A phone without `+`/`00` is read in the write's own country, else in `phone_region` (an
+    import's option), else in the default region; see `NationalPhone` for the stored country.
+    """
     write = ProfileWrite()
     errors: list[FieldError] = []
     for path, raw in values.items():
         try:
-            parse_value(write, path, raw, registry, from_text)
+            if path == "phone" and raw is not None:
+                parse_phone(write, raw, values.get("countryCode"), phone_region)
+            else:
+                parse_value(write, path, raw, registry, from_text)
         except InvalidValue as exc:
             errors.append(FieldError(path, exc.code, exc.message, raw))
     if tags is not UNSET:
@@ -100,6 +132,32 @@ def parse_write(
 
 def _as_list(values: Iterable[Any]) -> list | tuple:
     return values if type(values) in (list, tuple) else list(values)
+
+
+def parse_phone(write: ProfileWrite, raw: Any, country: Any, fallback_region: str | None) -> None:
+    """Read a phone into `write` in the write's country (`country`, as given), else the fallback."""
+    region = None
+    if country is not None:
+        try:
+            region = normalize_country(country)
+        except InvalidValue:
+            region = None  # the country's own error is reported; the phone is read in the fallback
+    if region is not None or (isinstance(raw, str) and is_international(raw)):
+        write.columns["phone"] = normalize_phone(raw, region or fallback_region)
+        return
+    region = fallback_region or settings.DEFAULT_PHONE_REGION
+    try:
+        value = normalize_phone(raw, region)
+    except InvalidValue as exc:
+        if exc.code != "invalid_phone":  # not a matter of region: too long, control characters
+            raise
+        write.national_phone = NationalPhone(str(raw), region, problem=exc)
+        return
+    if value is None:
+        write.columns["phone"] = None
+    else:
+        write.columns["phone"] = value
+        write.national_phone = NationalPhone(str(raw), region, value=value)
 
 
 def parse_value(write: ProfileWrite, path: str, raw: Any, registry: AttributeRegistry, from_text: bool) -> None:
@@ -131,8 +189,15 @@ def parse_value(write: ProfileWrite, path: str, raw: Any, registry: AttributeReg
             raise InvalidValue("required", "an agreement is true or false")
         write.agreements[channel] = normalize_boolean(raw)
         return
-    if path in ("companyId", "company"):
+    if path == "companyId":
         write.company_id = parse_company_id(raw)
+        return
+    if path == "company":  # by name
+        name = normalize_text(raw) if raw is not None else None
+        if name is None:
+            write.company_id = None
+        else:
+            write.company_name = name
         return
     raise InvalidValue("unknown_field", "is not a profile field; custom attributes are named attributes.NAME")
 

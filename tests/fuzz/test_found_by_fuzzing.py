@@ -46,9 +46,10 @@ def test_a_json_lines_row_with_text_no_database_keeps_is_rejected_alone(api, bad
 
     assert response.status_code == 200, response.content[:300]
     run = response.json()
-    assert run["counts"]["created"] == 1
-    assert run["counts"]["rejected"] == 2
+    assert run["counts"]["created"] == 2  # the bad city is left out of its row (invalidValues: skipValue)
+    assert run["counts"]["rejected"] == 1  # the bad email is the identifier: its row is rejected
     assert api.get("/profiles/by-email/fine@example.com").status_code == 200
+    assert api.get("/profiles/by-email/ok@example.com").json()["city"] is None
 
 
 def test_a_json_lines_key_no_database_keeps_refuses_the_file(api):
@@ -64,4 +65,5 @@ def test_a_json_lines_row_nested_too_deeply_is_rejected_alone(api):
     response = _import_jsonl(api, '{"email": "ok@example.com"}\n' + '{"email": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
 
     assert response.status_code == 200, response.content[:300]
-    assert response.json()["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "skipped": 0, "rejected": 1}
+    assert response.json()["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "skipped": 0, "rejected": 1,
+                                         "folded": 0}

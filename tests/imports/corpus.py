@@ -31,7 +31,7 @@ QUOTED = ('"E-mail","first_name","Last Name","city","note"\n'
 INVALID_CELLS = _csv([
     ["email", "birthDate", "sex", "score"],
     ["good@example.com", "1980-05-12", "FEMALE", "12"],
-    ["not-an-email", "12/05/1980", "5", "3"],
+    ["not-an-email", "1980-13-05", "5", "3"],
     ["future@example.com", "2999-01-01", "1", "many"],
 ]).encode()
 

@@ -28,13 +28,13 @@ def test_cli_imports_reports_rejected_rows_and_exits_0(write):
     path = write(corpus.INVALID_CELLS)
 
     result = run_dossier("import", path, "--identifier", "email", "--map", "score=attributes.score:integer",
-                         "--add-tag", "cli", "--actor", "user:maria")
+                         "--add-tag", "cli", "--actor", "user:maria", "--invalid-values", "rejectRow")
 
     assert result.returncode == 0, result.stderr
     assert "created 1, updated 0, unchanged 0, skipped 0, rejected 2" in result.stdout
-    assert "row 3: email: is not a valid email address" in result.stdout
-    report = result.stdout.split("rejected rows, with their errors: ")[1].split()[0]
-    assert open(report).read().splitlines()[0] == "row,error,email,birthDate,sex,score"
+    assert "row 3 (rejected): email: is not a valid email address" in result.stdout
+    report = result.stdout.split("rows with problems, as uploaded, with their errors: ")[1].split()[0]
+    assert open(report).read().splitlines()[0] == "row,column,error,email,birthDate,sex,score"
     profile = Profile.objects.get()
     assert (profile.email, list(profile.tags.values_list("name", flat=True))) == ("good@example.com", ["cli"])
     event = Event.objects.get()
@@ -45,7 +45,7 @@ def test_cli_dry_run_writes_nothing(write):
     result = run_dossier("import", write(corpus.mixed_rows(5)), "--dry-run")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Dry run of people.csv: 5 rows")
+    assert "\nDry run of people.csv: 5 rows" in result.stdout
     assert "values that would change: " in result.stdout and "city 5" in result.stdout
     assert Profile.objects.count() == 0 and Event.objects.count() == 0
 

@@ -28,7 +28,7 @@ UPLOADS = Path(settings.MEDIA_ROOT) / "imports"
 SPOOL = Path(settings.FILE_UPLOAD_TEMP_DIR)
 TWO_HOURS_AGO = time.time() - 2 * 3600
 ONE_HOUR = {"DOSSIER_UPLOAD_RETENTION_HOURS": "1"}
-WITH_REJECTS = {"mapping": {"score": {"target": "attributes.score", "type": "integer"}}}  # of corpus.INVALID_CELLS
+WITH_REJECTS = {"invalidValues": "rejectRow", "mapping": {"score": {"target": "attributes.score", "type": "integer"}}}  # of corpus.INVALID_CELLS
 
 
 def kept_file(import_id: str) -> ImportFile:
@@ -92,6 +92,7 @@ def test_an_import_deletes_its_upload_when_it_succeeds_and_keeps_its_error_repor
     report = Import.objects.get(job_id=body["id"]).error_report
     rows = list(csv.reader(io.StringIO(Path(report).read_text())))
     assert [row[0] for row in rows] == ["row", "3", "4"]
+    assert rows[0][:3] == ["row", "column", "error"]
 
 
 def test_a_cancelled_import_deletes_its_upload(upload, api):

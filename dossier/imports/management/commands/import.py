@@ -14,11 +14,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection, transaction
 from tqdm import tqdm
 
-from dossier.imports.mapping import POLICIES, OptionsRejected
+from dossier.imports.mapping import POLICIES, REJECT_ROW, SKIP_VALUE, TAG_SEPARATORS, OptionsRejected
 from dossier.imports.parsing import FileRejected
 from dossier.imports.services import STATUSES, create_import_job, plan_for, store_file
 from dossier.jobs import engine
 from dossier.jobs.models import Job
+from dossier.jobs.views import describe_change
 
 POLL_SECONDS = 0.5
 
@@ -33,6 +34,13 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
     return pairs
 
 
+def _change_text(change: dict) -> str:
+    def shown(value):
+        return "(none)" if value in (None, "") else value
+
+    return f"{change['attribute']}: {shown(change['old'])} -> {shown(change['new'])}"
+
+
 class Command(BaseCommand):
     help = "Import profiles from a CSV or JSON Lines file."
 
@@ -41,8 +49,21 @@ class Command(BaseCommand):
         parser.add_argument("--identifier", choices=("email", "customId", "id", "phone"),
                             help="the field that names each row's profile (default: email, else customId, id, phone)")
         parser.add_argument("--map", action="append", default=[], metavar="COLUMN=TARGET[:TYPE]",
-                            help="map a column: a field (firstName), attributes.NAME[:TYPE], agreements.CHANNEL, "
-                                 "tags, companyId, id or ignore; unmapped columns are matched by header name")
+                            help="map a column, by its header or its number (#5): a field (firstName), "
+                                 "attributes.NAME[:TYPE], agreements.CHANNEL, tags, company (by name), companyId, id "
+                                 "or ignore; the other columns are matched by their headers")
+        parser.add_argument("--date-format", action="append", default=[], metavar="COLUMN=FORMAT",
+                            help="how a date column is written, as strptime reads it: Birthday=%%m/%%d/%%Y (without "
+                                 "one, ISO dates, or the order the column's values prove)")
+        parser.add_argument("--invalid-values", choices=(SKIP_VALUE, REJECT_ROW), default=SKIP_VALUE,
+                            help="an invalid cell: leave that value out and import the rest of the row (skipValue, "
+                                 "the default), or reject the row (rejectRow); an invalid identifier always rejects it")
+        parser.add_argument("--tag-separator", choices=TAG_SEPARATORS,
+                            help="what separates tags in a cell (default: ; unless the file uses , or |)")
+        parser.add_argument("--phone-region", metavar="COUNTRY",
+                            help="the country of phones written without a country code, for rows with no country")
+        parser.add_argument("--keep-unmapped", action="store_true",
+                            help="keep the columns that match no field as text custom attributes")
         parser.add_argument("--policy", action="append", default=[], metavar="COLUMN=POLICY",
                             help=f"when a column may overwrite a value: {', '.join(POLICIES)} (default always)")
         parser.add_argument("--dry-run", action="store_true", help="count what would change; write nothing")
@@ -68,6 +89,10 @@ class Command(BaseCommand):
             import_file.delete()
             problems = "\n".join(f"  {e.field}: {e.message}" for e in exc.errors)
             raise CommandError(f"the options cannot be used:\n{problems}", returncode=2) from None
+        self.stdout.write(f"{path.name}: {len(plan.imported())} of {len(plan.columns)} columns imported, "
+                          f"profiles identified by {plan.identifier}")
+        for line in plan.describe():
+            self.stdout.write(line)
         with transaction.atomic():
             job = create_import_job(import_file, plan, dry_run=dry_run, actor=options["actor"])
         job = self._run_with_progress(job)
@@ -87,8 +112,16 @@ class Command(BaseCommand):
             if "target" not in spec:
                 raise CommandError(f"--policy {column}: map the column with --map first", returncode=2)
             mapping[column] = {**spec, "policy": policy}
+        date_formats = _pairs(options["date_format"], "--date-format")
         data = {"mapping": mapping, "emptyCells": options["empty_cells"], "createNew": not options["no_create"],
-                "addTags": options["add_tag"], "dryRun": options["dry_run"]}
+                "addTags": options["add_tag"], "dryRun": options["dry_run"], "invalidValues": options["invalid_values"],
+                "keepUnmapped": options["keep_unmapped"]}
+        if date_formats:
+            data["dateFormats"] = date_formats
+        if options["tag_separator"]:
+            data["tagSeparator"] = options["tag_separator"]
+        if options["phone_region"]:
+            data["phoneRegion"] = options["phone_region"]
         if options["identifier"]:
             data["identifier"] = options["identifier"]
         return data
@@ -145,9 +178,24 @@ class Command(BaseCommand):
         if attributes:
             self.stdout.write("  values " + ("that would change" if run.dry_run else "changed") + ": "
                               + ", ".join(f"{name} {n:,}" for name, n in sorted(attributes.items())))
+        scan = counts.get("scan") or {}
+        for column, order in scan.get("dateOrders", {}).items():
+            self.stdout.write(f"  dates of {column} read as {order} (what its values show)")
+        for column, separator in scan.get("tagSeparators", {}).items():
+            self.stdout.write(f"  tags of {column} separated by {separator!r}")
+        if counts.get("folded"):
+            self.stdout.write(f"  {counts['folded']:,} rows folded into a later row naming the same profile")
+        if counts.get("valuesSkipped"):
+            self.stdout.write(f"  {counts['valuesSkipped']:,} invalid values left out of rows that were imported")
+        if run.dry_run and counts.get("sample"):
+            self.stdout.write("  sample changes:")
+            for sample in counts["sample"]:
+                changes = "; ".join(_change_text(describe_change(change)) for change in sample["changes"])
+                self.stdout.write(f"    row {sample['row']} ({sample['status']}): {changes}")
         if run.error_report:
-            self.stdout.write(f"  rejected rows, with their errors: {run.error_report}")
+            self.stdout.write(f"  rows with problems, as uploaded, with their errors: {run.error_report}")
             for error in job.errors[:5]:
                 where = error["column"] or error["field"]
-                self.stdout.write(f"    row {error['row']}: {where + ': ' if where else ''}{error['message']}")
+                verb = "rejected" if error.get("action", "rowRejected") == "rowRejected" else "value left out"
+                self.stdout.write(f"    row {error['row']} ({verb}): {where + ': ' if where else ''}{error['message']}")
         self.stdout.write(f"  job {job.id}" + ("" if run.dry_run else f" (undo: dossier's jobs page or POST /api/v1/jobs/{job.id}/undo)"))
