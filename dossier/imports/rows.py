@@ -139,14 +139,14 @@ class RowParser:
         if target in FIELDS_BY_NAME:
             spec = FIELDS_BY_NAME[target]
             normalize = spec.normalize
-            if target == "birthDate" and (order != ISO or column.date_format):
+            if target == "birthDate":  # ISO, named months (29 Jan 1933), Outlook's empty 0/0/00 too
                 normalize = _birth_date_reader(order, column.date_format)
             return _CellColumn(position, column.label, target, COLUMNS_SLOT, spec.column, spec.clearable, is_identifier,
                                cache, normalize, EMPTY_DATES if column.is_date else frozenset())
         if target.startswith("attributes."):
             name = target[len("attributes."):]
             normalize = None
-            if column.is_date and (order != ISO or column.date_format):
+            if column.is_date:
                 normalize = self._date_attribute_reader(name, column.type, order, column.date_format)
             return _CellColumn(position, column.label, target, ATTRIBUTES_SLOT, name, True, False, cache, normalize,
                                EMPTY_DATES if column.is_date else frozenset())

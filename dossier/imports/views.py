@@ -32,6 +32,7 @@ from dossier.imports.parsing import DELIMITER_NAMES, JSONL, FileRejected
 from dossier.imports.serializers import error_report_response
 from dossier.imports.services import STATUSES, do_start_import, plan_for, store_file
 from dossier.imports.storage import UploadRemoved
+from dossier.jobs.views import describe_change
 from dossier.profiles.attributes import TYPES
 from dossier.profiles.fields import AGREEMENT_CHANNELS, IDENTIFIER_FIELDS, STANDARD_FIELDS
 from dossier.profiles.forms import CHANNEL_LABELS
@@ -178,12 +179,16 @@ def _derived_note(target: str) -> str:
 def import_detail(request, import_id):
     run = get_object_or_404(Import.objects.select_related("job", "file"), job_id=import_id)
     job = run.job
+    plan = ImportPlan.from_json(run.options)
     counts = [(status, job.summary.get(status, 0)) for status in STATUSES]
     offset = job.state.get("offset", run.file.data_offset)
     return render(request, "imports/detail.html", {
         "nav": "imports", "run": run, "job": job, "counts": counts, "can_edit": may_edit(request),
         "attributes": sorted(job.summary.get("attributes", {}).items()), "errors": job.errors[:50],
-        "plan": ImportPlan.from_json(run.options), "percent": round(100 * offset / run.file.size) if run.file.size else 0,
+        "plan": plan, "percent": round(100 * offset / run.file.size) if run.file.size else 0,
+        "read": job.summary.get("scan") or {}, "not_imported": [c for c in plan.columns if c.target == IGNORE],
+        "samples": [{**sample, "changes": [{**describe_change(c), "label": c["attribute"]} for c in sample["changes"]]}
+                    for sample in job.summary.get("sample", [])],
     })
 
 

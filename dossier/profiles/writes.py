@@ -127,6 +127,10 @@ def parse_write(
     overlap = write.add_tags and write.remove_tags and write.add_tags & write.remove_tags
     if overlap:
         errors.append(FieldError("removeTags", "conflict", "a tag cannot be both added and removed", sorted(overlap)))
+    national = write.national_phone
+    if errors and national is not None and national.problem is not None:
+        # rejected anyway: the stored country cannot settle it, and every problem is listed
+        errors.append(FieldError("phone", national.problem.code, national.problem.message, values.get("phone")))
     return write, errors
 
 
