@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -70,3 +71,23 @@ def _create_secret_key(key_file: Path) -> None:
         pass
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def email_settings(url: str | None, directory: Path) -> tuple[str, str, dict]:
+    """(EMAIL_BACKEND, EMAIL_FILE_PATH, the SMTP settings) from DOSSIER_EMAIL_URL."""
+    if not url:
+        return "django.core.mail.backends.filebased.EmailBackend", str(directory / "mail"), {}
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ImproperlyConfigured(f"DOSSIER_EMAIL_URL must be smtp://[user:password@]host[:port] or smtps://..., got {url!r}")
+    query = parse_qs(parts.query)
+    smtp = {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 587),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": parts.scheme == "smtp" and query.get("tls", ["1"])[0] not in ("0", "false", "no"),
+        "EMAIL_TIMEOUT": 10,
+    }
+    return "django.core.mail.backends.smtp.EmailBackend", "", smtp

@@ -3,7 +3,7 @@
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from dossier.config import data_dir, env_bool, env_int, env_str, secret_key
+from dossier.config import data_dir, email_settings, env_bool, env_int, env_str, secret_key
 
 DATA_DIR = data_dir()
 SECRET_KEY = secret_key(DATA_DIR)
@@ -12,6 +12,17 @@ HOST = env_str("DOSSIER_HOST", "127.0.0.1")
 PORT = env_int("DOSSIER_PORT", 8000)
 ALLOWED_HOSTS = [h.strip() for h in env_str("DOSSIER_ALLOWED_HOSTS", "*").split(",")]
 DEFAULT_PHONE_REGION = env_str("DOSSIER_DEFAULT_PHONE_REGION", "PL")
+
+# Mail (double opt-in confirmations): SMTP from DOSSIER_EMAIL_URL (smtp://user:password@host:587,
+# smtps://... for implicit TLS); without it, each message is a file under <data dir>/mail, so
+# `make run` needs no mail server and the operator can read what would have been sent.
+EMAIL_BACKEND, EMAIL_FILE_PATH, _smtp = email_settings(env_str("DOSSIER_EMAIL_URL"), DATA_DIR)
+globals().update(_smtp)
+DEFAULT_FROM_EMAIL = env_str("DOSSIER_EMAIL_FROM", "Dossier <dossier@localhost>")
+PUBLIC_URL = (env_str("DOSSIER_PUBLIC_URL") or "").rstrip("/")  # e.g. https://crm.example.com, for links in mail
+CONSENT_LINK_DAYS = env_int("DOSSIER_CONSENT_LINK_DAYS", 7)
+if CONSENT_LINK_DAYS < 1:
+    raise ImproperlyConfigured(f"DOSSIER_CONSENT_LINK_DAYS must be at least 1, got {CONSENT_LINK_DAYS}")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

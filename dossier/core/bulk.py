@@ -159,6 +159,18 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     _executemany(sql, _prepared_chunks(model, columns, rows))
 
 
+def upsert_rows(model: type[models.Model], columns: Sequence[str], conflict: Sequence[str],
+                rows: Iterable[Sequence[Any]]) -> None:
+    """Insert rows, or update the row that already has their `conflict` columns' values."""
+    table, cols = _names(model, columns)
+    keys = ", ".join(connection.ops.quote_name(field_of(model, c).column) for c in conflict)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in
+                        (connection.ops.quote_name(field_of(model, c).column) for c in columns if c not in conflict))
+    sql = (f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
+           f" ON CONFLICT ({keys}) DO UPDATE SET {updates}")
+    _executemany(sql, _prepared_chunks(model, columns, rows))
+
+
 def row_lock_clause() -> str:
     """The clause that locks selected rows for a write that keeps their primary key.
 

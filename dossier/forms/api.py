@@ -22,9 +22,9 @@ def _form(slug: str) -> Form:
 
 def _save(request: HttpRequest, slug: str | None, status: int):
     try:
-        form = do_save_form(read_json(request), slug=slug)
+        form = do_save_form(read_json(request), slug=slug, may_grant_single_opt_in=request.auth.may("admin"))
     except FormRejected as exc:
-        code = "conflict" if exc.status == 409 else "validation_failed"
+        code = {409: "conflict", 403: "forbidden"}.get(exc.status, "validation_failed")
         raise ApiError(exc.status, code, f"the form is not valid: {exc}", exc.errors) from None
     return json_response(form_json(form), status=status)
 

@@ -17,14 +17,15 @@ from django.utils import timezone
 from dossier.activity import event_types
 from dossier.activity.services import NewEvent, record_events
 from dossier.core.jsonvalues import check_json
-from dossier.forms.models import Form
+from dossier.forms.consent import request_consent
+from dossier.forms.models import ConsentRequest, Form
 from dossier.profiles.attributes import AttributeRegistry, check_attribute_name
-from dossier.profiles.models import AttributeDefinition
-from dossier.profiles.changes import ChangeContext, WriteItem, WriteResult, apply_writes
+from dossier.profiles.models import AttributeDefinition, Profile
+from dossier.profiles.changes import ALWAYS, IF_EMPTY, NEVER, ChangeContext, WriteItem, WriteResult, apply_writes
 from dossier.profiles.errors import FieldError, InvalidValue
 from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_NAME, STANDARD_FIELDS
 from dossier.profiles.services import parse_identity
-from dossier.profiles.writes import normalize_tag, parse_write
+from dossier.profiles.writes import ProfileWrite, normalize_tag, parse_write
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}\Z")
@@ -32,7 +33,8 @@ HONEYPOT = "homepage_url"  # a field people never see; bots that fill every inpu
 RESERVED_NAMES = frozenset({HONEYPOT, "formId"})
 MAX_FIELDS = 50
 IDENTIFIERS = tuple(Form.Identifier.values)
-FORM_KEYS = ("slug", "name", "identifier", "fields", "addTags", "redirectUrl", "allowedOrigins")
+FORM_KEYS = ("slug", "name", "identifier", "fields", "addTags", "redirectUrl", "allowedOrigins", "singleOptIn")
+FIELD_POLICIES = (IF_EMPTY, ALWAYS)
 READ_ONLY_KEYS = ("url", "createdAt", "updatedAt")
 
 
@@ -46,9 +48,10 @@ class FormRejected(Exception):
 
 
 def form_json(form: Form) -> dict[str, Any]:
-    return {"slug": form.slug, "name": form.name, "identifier": form.identifier, "fields": form.fields,
+    fields = [{**spec, "policy": spec.get("policy", IF_EMPTY)} for spec in form.fields]
+    return {"slug": form.slug, "name": form.name, "identifier": form.identifier, "fields": fields,
             "addTags": form.add_tags, "redirectUrl": form.redirect_url, "allowedOrigins": form.allowed_origins,
-            "url": f"/f/{form.slug}", "createdAt": form.created_at.isoformat(), "updatedAt": form.updated_at.isoformat()}
+            "singleOptIn": form.single_opt_in, "url": f"/f/{form.slug}", "createdAt": form.created_at.isoformat(), "updatedAt": form.updated_at.isoformat()}
 
 
 def check_target(target: Any) -> None:
@@ -108,10 +111,13 @@ def parse_form(data: Any) -> dict[str, Any]:
             errors.append(FieldError(f"allowedOrigins[{index}]", "invalid_origin", "an origin is scheme://host[:port], without a path", origin))
         else:
             origins.append(origin.rstrip("/").lower())
+    single_opt_in = data.get("singleOptIn", False)
+    if not isinstance(single_opt_in, bool):
+        errors.append(FieldError("singleOptIn", "invalid_boolean", "must be true or false", single_opt_in))
     if errors:
         raise FormRejected(errors)
     return {"slug": slug, "name": name.strip(), "identifier": identifier, "fields": fields, "add_tags": add_tags,
-            "redirect_url": redirect_url, "allowed_origins": origins}
+            "redirect_url": redirect_url, "allowed_origins": origins, "single_opt_in": single_opt_in}
 
 
 def _is_http_url(text: Any, *, path_allowed: bool) -> bool:
@@ -135,6 +141,10 @@ def _fields(raw: Any, identifier: str, errors: list[FieldError]) -> list[dict]:
             continue
         name, target = item.get("name"), item.get("target") or None
         label, required = item.get("label") or "", item.get("required", False)
+        policy = item.get("policy") or IF_EMPTY
+        if policy not in FIELD_POLICIES:
+            errors.append(FieldError(f"{here}.policy", "invalid_choice", "a field's policy is ifEmpty (only fill an empty "
+                                     "value, the default) or always (overwrite what a profile has)", policy))
         if not isinstance(name, str) or not FIELD_NAME.match(name) or name in RESERVED_NAMES:
             errors.append(FieldError(f"{here}.name", "invalid_name", "1-64 letters, digits, '_', '.' or '-', starting with a letter (not formId)", name))
         elif name in names:
@@ -153,14 +163,18 @@ def _fields(raw: Any, identifier: str, errors: list[FieldError]) -> list[dict]:
             errors.append(FieldError(f"{here}.label", "too_long", "a label is at most 200 characters", label))
         if not isinstance(required, bool):
             errors.append(FieldError(f"{here}.required", "invalid_type", "required is true or false", required))
-        fields.append({"name": name, "label": label, "target": target, "required": bool(required) or target == identifier})
+        fields.append({"name": name, "label": label, "target": target, "required": bool(required) or target == identifier,
+                       "policy": policy})
     if identifier in IDENTIFIERS and identifier not in targets:
         errors.append(FieldError("fields", "required", f"one field must fill the identifier '{identifier}'", None))
     return fields
 
 
-def do_save_form(data: Any, *, slug: str | None = None) -> Form:
-    """Create a form, or replace the form at `slug` (whose slug cannot change: workflows name it)."""
+def do_save_form(data: Any, *, slug: str | None = None, may_grant_single_opt_in: bool = False) -> Form:
+    """Create a form, or replace the form at `slug` (whose slug cannot change: workflows name it).
+
+    Only an admin (`may_grant_single_opt_in`) may turn single opt-in on: such a form grants
+    marketing consent for whatever address it is sent. Others may save a form an admin made so."""
     values = parse_form(data)
     if slug is not None and values["slug"] != slug:
         raise FormRejected([FieldError("slug", "immutable", "a form's slug cannot change; workflows use it as formId", values["slug"])])
@@ -168,6 +182,9 @@ def do_save_form(data: Any, *, slug: str | None = None) -> Form:
         form = Form.objects.select_for_update().filter(slug=values["slug"]).first()
         if slug is None and form is not None:
             raise FormRejected([FieldError("slug", "taken", "another form has this slug", values["slug"])], status=409)
+        if values["single_opt_in"] and not may_grant_single_opt_in and not (form is not None and form.single_opt_in):
+            raise FormRejected([FieldError("singleOptIn", "forbidden", "only an admin may make a form single opt-in "
+                                           "(agreements granted without a confirmation link)", True)], status=403)
         form = form or Form()
         for key, value in values.items():
             setattr(form, key, value)
@@ -204,16 +221,32 @@ def input_types(form: Form) -> dict[str, str]:
 class Submitted:
     result: WriteResult
     event: NewEvent
+    held_back: list[dict]
+    consent_request: ConsentRequest | None = None
+
+
+# Fields a form never changes on an existing profile: who the profile is. A form keyed by
+# customId that also asks for an email must not let a visitor move someone's mail elsewhere.
+UNIQUE_IDENTIFIERS = ("email", "customId")
+HELD_IDENTIFIER = "a form never changes an identifier of an existing profile"
+HELD_NOT_EMPTY = "the profile already has a value, and this field only fills empty ones"
 
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == []
 
 
-def do_submit_form(form: Form, submitted: Mapping[str, Any], *, from_text: bool, request_id: str = "") -> Submitted:
-    """Apply a submission: `submitted` maps field names to what was sent. An empty value leaves
-    the profile's value as it is (an optional field left blank must not erase what is stored).
-    Raises FormRejected with errors named by the form's field names."""
+def do_submit_form(form: Form, submitted: Mapping[str, Any], *, from_text: bool, request_id: str = "",
+                   link_base: str = "") -> Submitted:
+    """Apply a submission as a claim by an anonymous visitor, not an edit (SPEC §7).
+
+    `submitted` maps field names to what was sent; an empty value leaves the profile's value as it
+    is. A new profile is created from the submission. On an existing one, identifiers never change,
+    each field fills only an empty value unless its policy is `always`, and an agreement turned on
+    waits for double opt-in (a confirmation link to the profile's email) unless the form is single
+    opt-in; one turned off is always honoured. `form.submit` records everything submitted, and
+    under `heldBack` what was not applied and why. Raises FormRejected with errors named by the
+    form's field names."""
     errors: list[FieldError] = check_json(dict(submitted))
     if errors:
         raise FormRejected(errors)
@@ -239,16 +272,81 @@ def do_submit_form(form: Form, submitted: Mapping[str, Any], *, from_text: bool,
     if errors:
         raise FormRejected(errors)
     ctx = ChangeContext(source=event_types.SOURCE_FORM, actor=f"form:{form.slug}", request_id=request_id)
-    params = {key: value for key, value in submitted.items() if key != HONEYPOT}
-    params["formId"] = form.slug
+    asked = [channel for channel, on in write.agreements.items() if on] if not form.single_opt_in else []
+    for channel in asked:  # granted only by the confirmation link
+        del write.agreements[channel]
+    policies = {spec["target"]: IF_EMPTY for spec in form.fields if spec["target"] and spec.get("policy", IF_EMPTY) == IF_EMPTY}
+    policies.update({target: NEVER for target in (*UNIQUE_IDENTIFIERS, "phone") if target != form.identifier
+                     and (target in UNIQUE_IDENTIFIERS or form.identifier == "phone")})
+    for channel in write.agreements:  # turning an agreement off is always honoured
+        policies.pop(f"agreements.{channel}", None)
+    now = timezone.now()
     with transaction.atomic():
-        result = apply_writes([WriteItem(0, identity, write, create=True)], ctx, registry=registry)[0]
+        stored = _stored_values(identity, values)
+        result = apply_writes([WriteItem(0, identity, write, create=True, policies=policies)], ctx, registry=registry)[0]
         if result.status in ("rejected", "skipped"):
             raise FormRejected([_named(e, name_of_target) for e in result.errors], status=result.http_status)
-        event = NewEvent(profile_id=result.id, type=event_types.FORM_SUBMIT, time=timezone.now(), source=ctx.source,
+        held = _held_back(write, values, stored, policies, result, name_of_target)
+        request = None
+        pending = [c for c in asked if not (stored or {}).get(f"agreements.{c}")]
+        if pending:
+            request, reason = request_consent(form, result.id, pending, ctx=ctx, now=now, link_base=link_base)
+            held += [{"field": name_of_target[f"agreements.{c}"], "target": f"agreements.{c}", "reason": reason}
+                     for c in pending]
+        params = {key: value for key, value in submitted.items() if key != HONEYPOT}
+        params["formId"] = form.slug
+        if held:
+            params["heldBack"] = held
+        event = NewEvent(profile_id=result.id, type=event_types.FORM_SUBMIT, time=now, source=ctx.source,
                          actor=ctx.actor, params=params, request_id=request_id)
         record_events([event])
-    return Submitted(result, event)
+    return Submitted(result, event, held, request)
+
+
+def _stored_values(identity, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The stored values of the fields a submission fills, of the profile it names (None: new)."""
+    if identity is None:
+        return None
+    column = {"email": "email", "customId": "custom_id", "phone": "phone"}[identity.kind]
+    profile = Profile.objects.filter(**{column: identity.value}).first()
+    if profile is None:
+        return None
+    stored = {}
+    for target in values:
+        if target in FIELDS_BY_NAME:
+            stored[target] = getattr(profile, FIELDS_BY_NAME[target].column)
+        elif target.startswith("attributes."):
+            stored[target] = profile.attributes.get(target[len("attributes."):])
+        elif target.startswith("agreements."):
+            stored[target] = getattr(profile, AGREEMENT_CHANNELS[target[len("agreements."):]])
+    for channel, column in AGREEMENT_CHANNELS.items():
+        stored[f"agreements.{channel}"] = getattr(profile, column)
+    return stored
+
+
+def _held_back(write: ProfileWrite, values: Mapping[str, Any], stored: dict | None, policies: dict[str, str],
+               result: WriteResult, name_of_target: dict[str, str]) -> list[dict]:
+    """The fields of an existing profile the claim did not change although it sent another value."""
+    if stored is None or result.status == "created":
+        return []
+    changed = {change["attribute"] for change in result.changes}
+    held = []
+    for target, policy in policies.items():
+        if target not in values or target in changed or target.startswith("agreements."):
+            continue
+        if stored.get(target) in (None, "") or _written(write, target) == stored.get(target):
+            continue
+        reason = HELD_IDENTIFIER if policy == NEVER else HELD_NOT_EMPTY
+        held.append({"field": name_of_target[target], "target": target, "reason": reason})
+    return held
+
+
+def _written(write: ProfileWrite, target: str) -> Any:
+    if target in FIELDS_BY_NAME:
+        return write.columns.get(FIELDS_BY_NAME[target].column)
+    if target.startswith("attributes."):
+        return write.attributes.get(target[len("attributes."):])
+    return None
 
 
 def _named(error: FieldError, name_of_target: dict[str, str]) -> FieldError:

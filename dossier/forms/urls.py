@@ -6,6 +6,7 @@ from dossier.forms import views
 
 urlpatterns = [
     path("f/<slug:slug>", views.public_form, name="public-form"),
+    path("f/<slug:slug>/confirm/<str:token>", views.confirm_consent, name="confirm-consent"),
     path("forms/", views.form_list, name="forms"),
     path("forms/new", views.form_new, name="form-new"),
     path("forms/<slug:slug>/", views.form_edit, name="form-edit"),

@@ -12,6 +12,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -22,6 +23,7 @@ from dossier.accounts.access import browser_page, may_edit
 from dossier.core.api import error_response
 from dossier.core.middleware import CONTENT_SECURITY_POLICY
 from dossier.forms import ratelimit
+from dossier.forms.consent import do_confirm_consent, open_link
 from dossier.forms.models import Form
 from dossier.forms.services import (
     HONEYPOT,
@@ -33,8 +35,10 @@ from dossier.forms.services import (
     input_types,
 )
 from dossier.profiles.errors import FieldError
+from dossier.profiles.forms import CHANNEL_LABELS
 
 MAX_BODY_BYTES = 64 * 1024
+EXTRA_KEYS = 5  # beyond the form's fields: the honeypot, a site script's own few (utm_source...)
 BLANK_ROWS = 3
 
 
@@ -161,8 +165,12 @@ def public_form(request: HttpRequest, slug: str) -> HttpResponse:
         return _refuse(request, form, 400, "malformed_body", f"the submission cannot be read: {exc}", origin)
     if submitted.get(HONEYPOT):
         return _refuse(request, form, 400, "spam_suspected", "the submission was refused as automated", origin)
+    if len(submitted) > len(form.fields) + EXTRA_KEYS:
+        return _refuse(request, form, 400, "too_many_fields",
+                       f"this form has {len(form.fields)} fields; a submission sends at most {EXTRA_KEYS} more", origin)
     try:
-        do_submit_form(form, submitted, from_text=from_text, request_id=getattr(request, "request_id", ""))
+        do_submit_form(form, submitted, from_text=from_text, request_id=getattr(request, "request_id", ""),
+                       link_base=public_base_url(request))
     except FormRejected as exc:
         if _wants_json(request):
             code = "conflict" if exc.status == 409 else "validation_failed"
@@ -174,6 +182,30 @@ def public_form(request: HttpRequest, slug: str) -> HttpResponse:
         return _with_cors(_see_other(form.redirect_url), origin)
     response = render(request, "forms/thanks.html", {"form": form})
     return _with_cors(response, origin)
+
+
+def public_base_url(request: HttpRequest) -> str:
+    """Where a link in a message should point: DOSSIER_PUBLIC_URL, else the address the visitor
+    used (its host checked against ALLOWED_HOSTS by `get_host`)."""
+    return settings.PUBLIC_URL or f"{request.scheme}://{request.get_host()}"
+
+
+@csrf_exempt
+def confirm_consent(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """The link of a double opt-in: GET shows what it confirms and a button (mail scanners open
+    links; only a person presses the button), POST confirms."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if request.method == "POST":
+        outcome = do_confirm_consent(token, request_id=getattr(request, "request_id", ""))
+    else:
+        outcome = open_link(token)
+    if outcome.form is not None and outcome.form.slug != slug:
+        outcome = open_link("")
+    status = {"invalid": 404, "expired": 410}.get(outcome.status, 200)
+    channels = ", ".join(CHANNEL_LABELS[c].lower() for c in outcome.channels)
+    return render(request, "forms/confirm.html", {"outcome": outcome, "channels": channels, "form": outcome.form,
+                                                  "days": settings.CONSENT_LINK_DAYS}, status=status)
 
 
 def _see_other(url: str) -> HttpResponse:
@@ -204,13 +236,15 @@ def _posted_form(post) -> tuple[dict, list[int]]:
         if name:
             fields.append({"name": name, "label": post.get(f"field-{index}-label", "").strip(),
                            "target": post.get(f"field-{index}-target", "").strip() or None,
-                           "required": post.get(f"field-{index}-required") == "on"})
+                           "required": post.get(f"field-{index}-required") == "on",
+                           "policy": "always" if post.get(f"field-{index}-overwrite") == "on" else "ifEmpty"})
             rows.append(index)
         index += 1
     data = {"slug": post.get("slug", "").strip(), "name": post.get("name", ""), "identifier": post.get("identifier", ""),
             "fields": fields, "addTags": [t.strip() for t in post.get("addTags", "").split(",") if t.strip()],
             "redirectUrl": post.get("redirectUrl", "").strip(),
-            "allowedOrigins": [o.strip() for o in post.get("allowedOrigins", "").splitlines() if o.strip()]}
+            "allowedOrigins": [o.strip() for o in post.get("allowedOrigins", "").splitlines() if o.strip()],
+            "singleOptIn": post.get("singleOptIn") == "on"}
     return data, rows
 
 
@@ -231,12 +265,14 @@ def _editor(request: HttpRequest, form: Form | None, data: dict | None = None, e
             status: int = 200) -> HttpResponse:
     if data is None:
         data = {"slug": form.slug, "name": form.name, "identifier": form.identifier, "fields": form.fields,
-                "addTags": form.add_tags, "redirectUrl": form.redirect_url, "allowedOrigins": form.allowed_origins} if form else \
+                "addTags": form.add_tags, "redirectUrl": form.redirect_url, "allowedOrigins": form.allowed_origins,
+                "singleOptIn": form.single_opt_in} if form else \
                {"slug": "", "name": "", "identifier": "email", "fields": [{"name": "email", "label": "Email", "target": "email", "required": True}],
-                "addTags": [], "redirectUrl": "", "allowedOrigins": []}
+                "addTags": [], "redirectUrl": "", "allowedOrigins": [], "singleOptIn": False}
     context = {"nav": "forms", "form": form, "data": data, "rows": _editor_rows(data["fields"]), "errors": errors,
                "identifiers": IDENTIFIERS, "targets": field_path_choices(), "may_edit": may_edit(request),
-               "add_tags": ", ".join(data["addTags"]), "origins": "\n".join(data["allowedOrigins"])}
+               "add_tags": ", ".join(data["addTags"]), "origins": "\n".join(data["allowedOrigins"]),
+               "is_admin": request.role == "admin"}
     return render(request, "forms/edit.html", context, status=status)
 
 
@@ -246,7 +282,7 @@ def _editor_page(request: HttpRequest, form: Form | None) -> HttpResponse:
         return _editor(request, form)
     data, rows = _posted_form(request.POST)
     try:
-        saved = do_save_form(data, slug=form.slug if form else None)
+        saved = do_save_form(data, slug=form.slug if form else None, may_grant_single_opt_in=request.role == "admin")
     except FormRejected as exc:
         return _editor(request, form, data, _row_labels(exc.errors, rows), status=exc.status)
     done = "saved" if form else f"created. Its public page is /f/{saved.slug}"

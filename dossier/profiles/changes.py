@@ -27,6 +27,7 @@ from dossier.activity.services import NewEvent, record_events
 from dossier.core.bulk import (db_values, delete_pairs, execute_in, fetch_in, field_of, insert_rows, json_text,
                                 python_values, row_lock_clause, select_rows, update_rows)
 from dossier.profiles.attributes import AttributeRegistry
+from dossier.profiles.consents import record_agreement_changes
 from dossier.profiles.errors import FieldError, InvalidValue
 from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_COLUMN, FIELDS_BY_NAME, normalize_phone
 from dossier.profiles.models import Company, Profile, ProfileTag, Tag, company_name_key
@@ -547,6 +548,12 @@ def _write(created: dict, updated: dict, before: dict, changes_by_profile: dict,
                 job_id=item_ctx.job_id, caused_by_id=item_ctx.caused_by_id, request_id=item_ctx.request_id,
             ))
     record_events(events)
+    record_agreement_changes(((pid, changes, item_ctx) for pid, change_lists in changes_by_profile.items()
+                              for changes, item_ctx in change_lists if any(_is_agreement(c) for c in changes)), now)
+
+
+def _is_agreement(change: dict) -> bool:
+    return change["attribute"].startswith("agreements.")
 
 
 def _write_tags(created: dict, updated: dict, before: dict) -> None:
@@ -636,6 +643,8 @@ def _apply_to_each(profile_ids: Sequence[Any], write: ProfileWrite, ctx: ChangeC
                      request_id=ctx.request_id)
             for pid, changes in changed.items()
         ])
+        if write.agreements:
+            record_agreement_changes(((pid, changes, ctx) for pid, changes in changed.items()), now)
     return results
 
 

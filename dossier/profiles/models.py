@@ -121,3 +121,31 @@ class AttributeDefinition(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Consent(models.Model):
+    """Where one marketing agreement of a profile stands, and when, how and by whom it got there:
+    the proof of consent a marketer is asked for (SPEC §1 `consents`).
+
+    `granted` and `withdrawn` follow the agreement's changes, written by the change service in the
+    transaction of the change; `pending` is a public form's request waiting for its confirmation
+    link (double opt-in), while the agreement itself stays false.
+    """
+
+    class State(models.TextChoices):
+        GRANTED = "granted"
+        PENDING = "pending"
+        WITHDRAWN = "withdrawn"
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="consents", db_index=False)
+    channel = models.CharField(max_length=16)
+    state = models.CharField(max_length=16, choices=State.choices)
+    at = models.DateTimeField()
+    source = models.CharField(max_length=16)
+    actor = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["profile", "channel"], name="consent_per_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} {self.channel} {self.state}"

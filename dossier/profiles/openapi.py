@@ -88,6 +88,11 @@ BATCH_ITEM = {
     "anyOf": [{"required": [name]} for name in IDENTIFIERS],
 }
 
+CONSENT = {"type": "object", "required": ["state", "at", "source", "actor"],
+           "properties": {"state": {"enum": ["granted", "pending", "withdrawn", "none"],
+                                    "description": "pending: asked for on a public form, waiting for its confirmation link"},
+                          "at": {**TIMESTAMP, "type": ["string", "null"]}, "source": {"type": ["string", "null"]},
+                          "actor": {"type": ["string", "null"]}}}
 PROFILE = {
     "type": "object",
     "required": ["id", *STORED_VALUES, "agreements", "tags", "company", "attributes", "version", "createdAt", "updatedAt"],
@@ -96,6 +101,9 @@ PROFILE = {
         **STORED_VALUES,
         "agreements": {"type": "object", "required": list(AGREEMENT_CHANNELS),
                        "properties": {channel: {"type": "boolean"} for channel in AGREEMENT_CHANNELS}},
+        "consents": {"type": "object", "required": list(AGREEMENT_CHANNELS),
+                     "description": "read-only: the proof of each agreement, as it stands and how it got there",
+                     "properties": {channel: CONSENT for channel in AGREEMENT_CHANNELS}},
         "tags": {"type": "array", "items": TAG},
         "company": {"type": ["object", "null"], "required": ["id", "name"],
                     "properties": {"id": UUID, "name": {"type": "string"}}},

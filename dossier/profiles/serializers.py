@@ -4,16 +4,20 @@ from typing import Any, Iterable
 
 from dossier.core.queries import CompiledLookup
 from dossier.profiles.changes import ROW_COLUMNS
+from dossier.profiles.consents import consents_of
 from dossier.profiles.fields import AGREEMENT_CHANNELS, STANDARD_FIELDS
 from dossier.profiles.models import Company, Profile, ProfileTag
 
 
-def state_json(state: dict[str, Any], companies: dict[Any, str]) -> dict[str, Any]:
+def state_json(state: dict[str, Any], companies: dict[Any, str], consents: dict[str, dict] | None = None) -> dict[str, Any]:
+    """A profile's JSON; `consents` (read from their own table) only where the answer shows them."""
     data: dict[str, Any] = {"id": str(state["id"])}
     for spec in STANDARD_FIELDS:
         value = state[spec.column]
         data[spec.name] = value.isoformat() if hasattr(value, "isoformat") else value
     data["agreements"] = {channel: state[column] for channel, column in AGREEMENT_CHANNELS.items()}
+    if consents is not None:
+        data["consents"] = consents
     data["tags"] = sorted(state["tags"])
     company_id = state["company_id"]
     data["company"] = {"id": str(company_id), "name": companies.get(company_id, "")} if company_id else None
@@ -38,11 +42,11 @@ def profile_json(profile_id: Any) -> dict[str, Any] | None:
     state["tags"] = {name for (name,) in _PROFILE_TAGS.rows(profile_id)}
     company_id = state["company_id"]
     companies = {company_id: name for (name,) in _COMPANY_NAME.rows(company_id)} if company_id else {}
-    return state_json(state, companies)
+    return state_json(state, companies, consents_of([state["id"]])[state["id"]])
 
 
 def profiles_json(profiles: Iterable[Profile]) -> list[dict[str, Any]]:
-    """A page of profiles in two more queries (tags, companies), whatever its length."""
+    """A page of profiles in three more queries (tags, companies, consents), whatever its length."""
     states = []
     by_id = {}
     for profile in profiles:
@@ -57,7 +61,8 @@ def profiles_json(profiles: Iterable[Profile]) -> list[dict[str, Any]]:
     for profile_id, name in ProfileTag.objects.filter(profile_id__in=list(by_id)).values_list("profile_id", "tag__name"):
         by_id[profile_id]["tags"].add(name)
     companies = _company_names(states)
-    return [state_json(s, companies) for s in states]
+    consents = consents_of(by_id)
+    return [state_json(s, companies, consents[s["id"]]) for s in states]
 
 
 def _company_names(states: list[dict]) -> dict[Any, str]:

@@ -207,9 +207,9 @@ def parse_value(write: ProfileWrite, path: str, raw: Any, registry: AttributeReg
 
 
 # The keys of the profile JSON that are not field paths as they are: flatten_profile_json reads
-# them, and ignores the read-only id, version, createdAt and updatedAt.
+# them, and ignores the read-only id, version, createdAt, updatedAt and consents.
 _NOT_FIELD_PATHS = frozenset({"tags", "addTags", "removeTags", "attributes", "agreements", "company",
-                              "id", "version", "createdAt", "updatedAt"})
+                              "id", "version", "createdAt", "updatedAt", "consents"})
 
 
 def flatten_profile_json(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[FieldError]]:

@@ -8,9 +8,12 @@ Three fences, each enough alone for the common attacks:
 - `ImmutableSandboxedEnvironment` underneath, with attribute access narrowed further: `event`
   and `profile` are plain JSON data, so `x.name` looks up a key of a dict and never an attribute
   of a Python object; every call raises `SecurityError`.
-- The operators and filters that can grow a value (`*`, `**`, `+`, `%`, `replace`, `join`, ...)
-  are checked, so no intermediate value or result grows past `MAX_VALUE` characters: that is the
-  size bound.
+- The operators and filters that can grow a value (`*`, `**`, `+`, `%`, `~`, `replace`, `join`,
+  ...) are checked before or as they run, so no intermediate value or result grows past
+  `MAX_VALUE` characters: that is the size bound. `~` is checked by the code Jinja generates for
+  it (`BoundedCodeGenerator`): it is no operator the sandbox could intercept.
+- Expressions nest at most `MAX_DEPTH` deep, and a template the parser cannot even read (a
+  thousand parentheses deep) is refused like any other: saving or testing a workflow answers 422.
 """
 
 import functools
@@ -18,10 +21,12 @@ import re
 from typing import Any
 
 from jinja2 import ChainableUndefined, TemplateError, nodes
+from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_SOURCE = 2000
+MAX_DEPTH = 24
 MAX_VALUE = 10_000
 MAX_POWER_BITS = 4096
 NAMES = frozenset({"event", "profile"})
@@ -91,8 +96,28 @@ def _presized_join(fn):
     return wrapper
 
 
+class BoundedCodeGenerator(CodeGenerator):
+    """Jinja's code generator, but `~` joins through `ValueSandbox.bounded_concat`, which measures
+    the parts before it builds the text."""
+
+    def visit_Concat(self, node: nodes.Concat, frame) -> None:
+        self.write("environment.bounded_concat((")
+        for part in node.nodes:
+            self.visit(part, frame)
+            self.write(", ")
+        self.write("))")
+
+
 class ValueSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+", "%"})
+    code_generator_class = BoundedCodeGenerator
+
+    @staticmethod
+    def bounded_concat(parts: tuple) -> str:
+        texts = [str(part) for part in parts]
+        if sum(map(len, texts)) > MAX_VALUE:
+            raise _too_long()
+        return "".join(texts)
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
         sized = (str, list, tuple)
@@ -146,10 +171,9 @@ def check_template(source: str) -> None:
     """Raise TemplateRefused naming the first construct the sandbox does not allow."""
     if len(source) > MAX_SOURCE:
         raise TemplateRefused(f"a template is at most {MAX_SOURCE} characters")
-    try:
-        tree = ENVIRONMENT.parse(source)
-    except TemplateError as exc:
-        raise TemplateRefused(f"template syntax error: {exc}") from None
+    tree = _parsed(source)
+    if _depth(tree) > MAX_DEPTH:
+        raise TemplateRefused(f"a template nests at most {MAX_DEPTH} levels deep")
     for node in tree.find_all(nodes.Node):
         if not isinstance(node, ALLOWED_NODES):
             raise TemplateRefused(f"templates may not use {_construct(node)}; only expressions over event and profile")
@@ -163,6 +187,27 @@ def check_template(source: str) -> None:
             raise TemplateRefused(f"unknown filter '{node.name}'; allowed: {', '.join(sorted(FILTERS))}")
 
 
+def _parsed(source: str) -> nodes.Template:
+    try:
+        return ENVIRONMENT.parse(source)
+    except TemplateError as exc:
+        raise TemplateRefused(f"template syntax error: {exc}") from None
+    except (RecursionError, MemoryError):
+        raise TemplateRefused(f"a template nests at most {MAX_DEPTH} levels deep") from None
+
+
+def _depth(tree: nodes.Node) -> int:
+    """How deep the tree nests, counted without recursion (the tree may be deep)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return deepest
+
+
 def _construct(node: nodes.Node) -> str:
     names = {"For": "loops", "Call": "function calls", "Assign": "assignments", "AssignBlock": "assignments",
              "Macro": "macros", "Include": "includes", "Import": "imports", "FromImport": "imports",
@@ -172,7 +217,7 @@ def _construct(node: nodes.Node) -> str:
 
 def uses_profile(source: str) -> bool:
     """Whether a (checked) template reads `profile`, so the engine loads profiles only when needed."""
-    return any(n.name == "profile" for n in ENVIRONMENT.parse(source).find_all(nodes.Name))
+    return any(n.name == "profile" for n in _parsed(source).find_all(nodes.Name))
 
 
 @functools.lru_cache(maxsize=4096)

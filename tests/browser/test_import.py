@@ -34,7 +34,8 @@ def test_upload_map_dry_run_start_and_undo(login):
 
     page.get_by_role("heading", name="Result").wait_for()
     assert page.locator("[data-count=created]").inner_text() == "2"
-    assert page.get_by_role("link", name="Download the rejected rows (CSV)").is_visible()
+    assert page.get_by_role("link", name="Download the rows with problems (CSV)").is_visible()
+    assert "Not imported" not in page.content()  # every column of this file is imported
     ann = Profile.objects.get(email="ann@example.com")
     assert (ann.first_name, ann.attributes, list(ann.tags.values_list("name", flat=True))) == ("Ann", {"points": 12}, ["fair"])
     assert AttributeDefinition.objects.get(name="points").type == "integer"
@@ -79,3 +80,28 @@ def test_progress_of_a_queued_import_is_followed_live_until_its_result(login):
         worker.kill()
         worker.wait()
     assert page.locator("[data-count=created]").inner_text() == "3000"
+
+
+def test_the_mapping_page_says_why_columns_are_not_imported_and_the_dry_run_shows_samples(login):
+    from tests.imports import exports
+
+    page = login("editor")
+    page.goto("/imports/")
+    page.get_by_label("File").set_input_files({"name": "outlook.csv", "mimeType": "text/csv", "buffer": exports.OUTLOOK})
+    page.get_by_role("button", name="Upload").click()
+
+    page.get_by_role("heading", name="Map columns").wait_for()
+    assert page.get_by_label("Import Home Phone into").input_value() == "ignore"
+    assert "Not imported: column #8 (Mobile Phone) fills phone" in page.locator("tr", has_text="Home Phone").inner_text()
+    assert "Middle Name" in page.locator("#not-imported-summary").inner_text()
+    page.get_by_label("Import Middle Name into").select_option("new-attribute")
+    page.get_by_label("Attribute name for Middle Name").fill("middleName")
+    page.get_by_role("button", name="Dry run").click()
+
+    page.get_by_role("heading", name="What the import would do").wait_for()
+    text = page.locator("main").inner_text()
+    assert "Dates of Birthday read as month/day/year" in text
+    samples = page.get_by_role("table", name="Changes before and after, by row").inner_text()
+    assert "1933-01-29" in samples and "mary.major@example.com" in samples
+    assert "Home Phone: column #8 (Mobile Phone) fills phone" in text
+    assert Profile.objects.count() == 0

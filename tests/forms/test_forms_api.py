@@ -20,7 +20,8 @@ def test_create_read_list_update_delete_a_form(api):
     data = created.json()
     assert data["url"] == "/f/newsletter"
     assert data["allowedOrigins"] == ["https://shop.example.com"]
-    assert data["fields"][0] == {"name": "email", "label": "", "target": "email", "required": True}
+    assert data["fields"][0] == {"name": "email", "label": "", "target": "email", "required": True, "policy": "ifEmpty"}
+    assert data["singleOptIn"] is False
 
     assert api.get("/forms/newsletter").json()["name"] == "Newsletter"
     assert [f["slug"] for f in api.get("/forms").json()["items"]] == ["newsletter"]

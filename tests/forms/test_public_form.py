@@ -37,8 +37,10 @@ def post_json(client, data, **headers):
     return client.post("/f/newsletter", json.dumps(data), content_type="application/json", headers=headers)
 
 
-def test_json_submission_creates_the_profile_and_records_form_submit(form, visitor, django_assert_max_num_queries):
-    with django_assert_max_num_queries(24):  # savepoints included; independent of the number of fields
+def test_json_submission_creates_the_profile_and_records_form_submit(form, visitor, django_assert_max_num_queries,
+                                                                     mailoutbox, django_capture_on_commit_callbacks):
+    with django_assert_max_num_queries(30), django_capture_on_commit_callbacks(execute=True):
+        # savepoints included; independent of the number of fields
         response = post_json(visitor, {"email": "Anna@Example.com", "born": "1990-05-01", "plan": "gold",
                                        "consent": True, "x": "hello"})
 
@@ -47,13 +49,17 @@ def test_json_submission_creates_the_profile_and_records_form_submit(form, visit
     profile = Profile.objects.get(email="anna@example.com")
     assert str(profile.birth_date) == "1990-05-01"
     assert profile.attributes == {"plan": "gold"}
-    assert profile.agreement_email is True
+    assert profile.agreement_email is False  # until the link sent to anna@example.com is used (double opt-in)
+    assert [m.to for m in mailoutbox] == [["anna@example.com"]]
     assert list(profile.tags.values_list("name", flat=True)) == ["newsletter"]
     created, submitted = Event.objects.filter(profile=profile).order_by("id")
     assert (created.type, created.source, created.actor) == ("profile.created", "form", "form:newsletter")
     assert (submitted.type, submitted.source, submitted.actor, submitted.caused_by_id) == ("form.submit", "form", "form:newsletter", None)
     assert submitted.params == {"email": "Anna@Example.com", "born": "1990-05-01", "plan": "gold", "consent": True,
-                                "x": "hello", "formId": "newsletter"}
+                                "x": "hello", "formId": "newsletter",
+                                "heldBack": [{"field": "consent", "target": "agreements.email",
+                                              "reason": "waits for the visitor to confirm it with the link sent to "
+                                                        "the profile's email address"}]}
 
 
 def test_form_post_updates_the_profile_found_by_its_identifier(form, visitor, api):
@@ -65,11 +71,13 @@ def test_form_post_updates_the_profile_found_by_its_identifier(form, visitor, ap
     assert "Thank you" in response.content.decode()
     profile = Profile.objects.get(email="anna@example.com")
     assert Profile.objects.count() == 1
-    assert profile.attributes == {"plan": "pro"}
+    assert profile.attributes == {"plan": "free"}  # a form fills only empty values of an existing profile
     updated = Event.objects.get(profile=profile, type="profile.updated")
-    assert updated.params["changes"] == [{"attribute": "attributes.plan", "old": "free", "new": "pro"},
-                                         {"attribute": "tags", "added": ["newsletter"], "removed": []}]
-    assert Event.objects.get(profile=profile, type="form.submit").params["born"] == ""
+    assert updated.params["changes"] == [{"attribute": "tags", "added": ["newsletter"], "removed": []}]
+    submitted = Event.objects.get(profile=profile, type="form.submit").params
+    assert submitted["born"] == "" and submitted["plan"] == "pro"
+    assert submitted["heldBack"] == [{"field": "plan", "target": "attributes.plan",
+                                      "reason": "the profile already has a value, and this field only fills empty ones"}]
 
 
 def test_a_form_with_a_redirect_sends_the_browser_on(api, visitor):

@@ -45,6 +45,8 @@ def dry_run(api, flow: dict, params: dict | bytes) -> dict:
                  id="join with a long separator"),
     pytest.param("{{ event.params.s ~ event.params.s ~ event.params.s }}", {"s": "a" * 20_000}, "at most 10000 characters",
                  id="concatenation"),
+    pytest.param("{{ " + " ~ ".join(["event.params.s"] * 100) + " }}", {"s": "a" * 5_000}, "at most 10000 characters",
+                 id="a hundred concatenations"),
     pytest.param("{{ event.params.n * event.params.n }}", {"n": 10**2000}, "", id="digits past int-to-text limit"),
 ])
 def test_a_template_that_would_grow_without_bound_fails_the_run_in_bounded_memory(api, profile_id, template, params, reason):
@@ -104,6 +106,9 @@ def test_the_worker_fails_only_the_hostile_run_and_applies_none_of_its_node(api,
     pytest.param({"firstName": "{{ event.params|attr('__class__') }}"}, "nodes[0].set.firstName", id="attr filter"),
     pytest.param({"firstName": "{{ cycler.__init__.__globals__ }}"}, "nodes[0].set.firstName", id="jinja globals"),
     pytest.param({"firstName": "{{ event.params.x }}\x00"}, "nodes[0].set.firstName", id="NUL"),
+    pytest.param({"firstName": "{{ " + "(" * 900 + "1" + ")" * 900 + " }}"}, "nodes[0].set.firstName",
+                 id="parentheses past the parser's recursion"),
+    pytest.param({"firstName": "{{ " + "-" * 60 + "1 }}"}, "nodes[0].set.firstName", id="sixty nested negations"),
     pytest.param({f"attributes.{corpus.SQL_INJECTION}": "{{ event.params.x }}"}, f"nodes[0].set.attributes.{corpus.SQL_INJECTION}",
                  id="injection in an attribute name"),
 ])
@@ -116,3 +121,4 @@ def test_hostile_templates_are_refused_when_saved(api, everything, definition, f
     error = assert_error(response, 422, "validation_failed")
     assert field in [d["field"] for d in error["details"]], error
     assert everything() == before
+

@@ -11,7 +11,7 @@
     var template = rows[rows.length - 1];
     var index = rows.length;
     var row = template.cloneNode(true);
-    row.querySelectorAll("input").forEach(function (input) {
+    row.querySelectorAll("input, select").forEach(function (input) {
       var part = input.name.replace(/^field-\d+-/, "");
       input.name = "field-" + index + "-" + part;
       input.setAttribute("aria-label", input.getAttribute("aria-label").replace(/^Field \d+/, "Field " + (index + 1)));
