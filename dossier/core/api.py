@@ -55,9 +55,18 @@ class ApiKeyAuth(HttpBearer):
 
 
 class SessionPrincipalAuth(APIKeyCookie):
-    """The browser's login session; CSRF-checked on unsafe methods by APIKeyCookie."""
+    """The browser's login session; CSRF-checked on unsafe methods by APIKeyCookie.
+
+    A request that carries no logged-in session is not checked for CSRF: it has nothing a forged
+    request could borrow, and it is answered 401 (with how to authenticate), not 403 "CSRF".
+    """
 
     param_name = "sessionid"
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Principal | None:
         role = role_of(request.user)
@@ -145,12 +154,24 @@ def _http_error(request, exc: HttpError):
 
 
 def read_json(request: HttpRequest) -> Any:
-    """The request body as JSON; a 413 past the size limit, a 400 when malformed."""
+    """The request body as JSON; a 413 past the size limit, a 415 when it says it is something
+    else (a form post, text), a 400 when malformed."""
     try:
         body = request.body
     except RequestDataTooBig:
         raise ApiError(413, "body_too_large", "the request body is larger than 1 MB") from None
+    if body:
+        require_content_type(request, "application/json")
     return parse_json(body or b"null")
+
+
+def require_content_type(request: HttpRequest, expected: str) -> None:
+    """415 unless the request's Content-Type is `expected` (or, for JSON, a +json type). A body
+    without a Content-Type is taken as what the endpoint expects."""
+    given = (request.content_type or "").lower()
+    if not given or given == expected or (expected == "application/json" and given.endswith("+json")):
+        return
+    raise ApiError(415, "unsupported_media_type", f"send the body as {expected} (Content-Type: {expected}), not {given}")
 
 
 def parse_json(text: str | bytes, field: str = "") -> Any:

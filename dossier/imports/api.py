@@ -6,7 +6,7 @@ from pathlib import Path
 from django.http import HttpRequest
 from ninja import Router
 
-from dossier.core.api import ApiError, idempotent, json_response, parse_json, require
+from dossier.core.api import ApiError, idempotent, json_response, parse_json, require, require_content_type
 from dossier.core.uploads import NoSpaceLeft, uploaded_file
 from dossier.imports import openapi
 from dossier.imports.mapping import OptionsRejected
@@ -39,6 +39,7 @@ class _UploadRequest:
              response={200: None, 202: None}, openapi_extra=openapi.START_IMPORT)
 def create_import(request: HttpRequest):
     principal = require(request, "imports")
+    require_content_type(request, "multipart/form-data")
     try:
         upload = uploaded_file(request, "file")
         if upload is None:

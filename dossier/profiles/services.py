@@ -147,8 +147,8 @@ def check_event(type_: Any, params: Any) -> list[FieldError]:
     if not isinstance(type_, str) or not event_types.EVENT_TYPE_PATTERN.match(type_):
         errors.append(FieldError("type", "invalid_type_name", "an event type is 2-64 letters, digits, '.', '_' or '-'", type_))
     elif type_ in event_types.RESERVED_EVENT_TYPES:
-        errors.append(FieldError("type", "reserved", f"{', '.join(event_types.RESERVED_EVENT_TYPES)} are written by "
-                                 "Dossier itself", type_))
+        errors.append(FieldError("type", "reserved", f"{type_} events are written by Dossier itself (so are "
+                                 f"{', '.join(t for t in event_types.RESERVED_EVENT_TYPES if t != type_)})", type_))
     if params is not None and not isinstance(params, dict):
         errors.append(FieldError("params", "invalid_type", "params must be an object", params))
     elif params:

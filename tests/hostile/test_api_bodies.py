@@ -273,3 +273,33 @@ def test_minus_zero_is_stored_as_zero_and_sending_it_again_changes_nothing(api, 
     assert first.status_code == 200, first.content
     assert first.json()["attributes"] == {"plan": "gold", "visits": 0, "score": 0}
     assert again.json()["version"] == first.json()["version"]
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/x-www-form-urlencoded", "email=ann%40example.com"),
+    ("text/plain", '{"email": "ann@example.com"}'),
+    ("text/csv", "email\nann@example.com\n"),
+])
+def test_a_json_write_sent_as_something_else_is_a_415_and_creates_nothing(api, everything, content_type, body):
+    before = everything()
+
+    response = api.client.post("/api/v1/profiles", data=body, content_type=content_type)
+
+    error = assert_error(response, 415, "unsupported_media_type")
+    assert "application/json" in error["message"] and content_type in error["message"]
+    assert everything() == before
+
+
+def test_a_json_write_with_a_json_suffix_type_is_read(api):
+    response = api.client.post("/api/v1/profiles", data='{"email": "ann@example.com"}', content_type="application/merge-patch+json")
+    assert response.status_code == 201, response.content
+
+
+def test_an_import_sent_as_json_instead_of_a_file_upload_is_a_415(api, everything):
+    before = everything()
+
+    response = api.post("/imports", {"file": "email\nann@example.com\n"})
+
+    error = assert_error(response, 415, "unsupported_media_type")
+    assert "multipart/form-data" in error["message"]
+    assert everything() == before

@@ -44,9 +44,11 @@ def test_undo_restores_every_value_the_job_changed(api, make_profiles, change_ev
     assert (result["kind"], result["status"], result["undoes"], result["total"]) == ("undo", "succeeded", job["id"], 1)
     assert (result["succeeded"], result["failed"], result["summary"]["restored"]) == (1, 0, 1)
     after = profile(api, a)
-    assert {k: v for k, v in after.items() if k not in ("version", "updatedAt")} == \
-           {k: v for k, v in before.items() if k not in ("version", "updatedAt")}
+    assert {k: v for k, v in after.items() if k not in ("version", "updatedAt", "consents")} == \
+           {k: v for k, v in before.items() if k not in ("version", "updatedAt", "consents")}
     assert after["version"] == before["version"] + 2
+    # Consent is a history, not a value: the grant the job made stays on record, taken back by the undo.
+    assert (after["consents"]["sms"]["state"], after["consents"]["sms"]["source"]) == ("withdrawn", "undo")
     last = change_events(a)[-1]
     assert (last["source"], last["jobId"], last["actor"]) == ("undo", result["id"], result["createdBy"])
     assert {"attribute": "attributes.segment", "old": "gold", "new": None} in last["params"]["changes"]

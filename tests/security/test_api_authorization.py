@@ -9,6 +9,7 @@ nothing; an allowed one gets past the check (any other status: 2xx, 404, 422, ..
 import json
 
 import pytest
+from django.test import Client
 
 from dossier.accounts.models import ROLE_SCOPES, SCOPES
 from dossier.accounts.services import do_create_api_key
@@ -112,9 +113,11 @@ def test_each_operation_admits_exactly_who_holds_its_scope(fingerprint, stored, 
     scopes = _scopes(method, path)
     url = _url(path, stored)
     before = fingerprint()
+    # As a real server does (the test client skips it unless asked), CSRF is enforced: a write
+    # with no credentials or a wrong key is 401, never 403 "CSRF check failed".
     refused = {
-        "no credentials": (ApiClient(None).client, {}, 401),
-        "an unknown key": (ApiClient("dsk_not-a-key").client, {}, 401),
+        "no credentials": (Client(enforce_csrf_checks=True), {}, 401),
+        "an unknown key": (Client(enforce_csrf_checks=True, headers={"Authorization": "Bearer dsk_not-a-key"}), {}, 401),
         "a key with no scope": (_key(), {}, 403),
     }
     for missing in scopes:
