@@ -25,6 +25,17 @@ from dossier.profiles.phones import normalize_phone_number
 # lone surrogates; one-line text refuses tabs and line breaks too. One search per value.
 REFUSED_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 REFUSED_CHARS_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# Unicode's format characters (category Cf): zero-width spaces and joiners, soft hyphens, word
+# joiners, the BOM, invisible operators, tag characters. They show as nothing, so an identifier or a
+# tag holding one looks like another (`ab\u200bc` as `abc`): identifiers and tags refuse them. A
+# tag keeps a zero-width joiner or non-joiner between two non-ASCII characters, where it does
+# visible work (emoji sequences such as a family, Persian and Indic words). Written out, not
+# derived at import time, so loading costs nothing; a test holds it to unicodedata's Cf set.
+INVISIBLE_CHARS = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+_JOINERS = "\u200c\u200d"
 # ISO/IEC 5218's codes (0 not known, 1 male, 2 female) plus 3 for other, as Synerise's OTHER;
 # the words the v4 API and common exports use for them.
 SEX_CODES = {"0": 0, "1": 1, "2": 2, "3": 3}
@@ -59,6 +70,22 @@ def check_characters(text: str, *, multiline: bool = False) -> None:
     found = (REFUSED_CHARS if multiline else REFUSED_CHARS_ONE_LINE).search(text)
     if found is not None:
         raise refusal(found)
+
+
+def check_visible(text: str, *, joiners: bool = False) -> None:
+    """Refuse a format character (INVISIBLE_CHARS), naming it and where it is; with `joiners`, a
+    zero-width joiner or non-joiner between two non-ASCII characters is kept."""
+    if text.isascii():
+        return
+    for found in INVISIBLE_CHARS.finditer(text):
+        at = found.start()
+        char = found.group()
+        if joiners and char in _JOINERS and 0 < at < len(text) - 1 and not text[at - 1].isascii() \
+                and not text[at + 1].isascii():
+            continue
+        name = unicodedata.name(char, "FORMAT CHARACTER")
+        raise InvalidValue("invisible_characters", f"must not contain invisible characters (U+{ord(char):04X} {name} "
+                                                   f"at position {at + 1})")
 
 
 def refusal(found: re.Match) -> InvalidValue:
@@ -106,6 +133,7 @@ def normalize_email(value: Any) -> str | None:
     text = _text(value, 254)
     if not text:
         return None
+    check_visible(text)
     plain = _PLAIN_EMAIL.fullmatch(text)
     if plain and _plain_domain(plain.group(1)):
         return text.lower()
@@ -114,6 +142,7 @@ def normalize_email(value: Any) -> str | None:
 
 def normalize_custom_id(value: Any) -> str | None:
     text = _text(value, 128)
+    check_visible(text)
     return text or None
 
 

@@ -14,8 +14,8 @@ from django.conf import settings
 
 from dossier.profiles.attributes import AttributeRegistry, check_attribute_name
 from dossier.profiles.errors import FieldError, InvalidValue
-from dossier.profiles.fields import (AGREEMENT_CHANNELS, FIELDS_BY_NAME, check_characters, normalize_boolean,
-                                     normalize_country, normalize_phone, normalize_text)
+from dossier.profiles.fields import (AGREEMENT_CHANNELS, FIELDS_BY_NAME, check_characters, check_visible,
+                                     normalize_boolean, normalize_country, normalize_phone, normalize_text)
 from dossier.profiles.phones import is_international
 
 UNSET: Any = type("Unset", (), {"__repr__": lambda self: "UNSET", "__bool__": lambda self: False})()
@@ -65,6 +65,7 @@ def normalize_tag(value: Any) -> str:
     if not tag or len(tag) > TAG_MAX:
         raise InvalidValue("invalid_tag", f"a tag is 1-{TAG_MAX} characters")
     check_characters(tag)
+    check_visible(tag, joiners=True)
     return tag
 
 
