@@ -66,7 +66,8 @@ def role_of(user) -> str | None:
 class LoginFailure(models.Model):
     """One failed log-in, kept while the login rate limit's window lasts (dossier.accounts.login).
 
-    `key` is a hash of the username and the caller's address: who was tried and from where is
+    Each failure is a row per count it falls under: `key` is a hash of the username and the caller's
+    address, of the username alone, or of the address alone, so who was tried and from where is
     counted without keeping either.
     """
 
