@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from dossier.activity.models import Event
 from dossier.forms.services import do_save_form
+from dossier.profiles.models import AttributeDefinition
 from dossier.workflows.services import do_create_workflow
 from tests.browser.conftest import PASSWORD
 
@@ -73,13 +74,14 @@ def test_a_rejected_value_comes_back_with_the_message_beside_the_field(no_script
 
 
 def test_an_editor_builds_a_form_and_a_viewer_only_reads_it(login, browser, live_server, make_user):
+    AttributeDefinition.objects.create(name="company_size", label="Company size", type="integer")
     page = login("editor")
     page.goto("/forms/")
     page.get_by_role("link", name="New form").click()
     page.get_by_label("Name", exact=True).fill("Webinar")
     page.get_by_label("Slug (the formId of its events)").fill("webinar")
     page.get_by_label("Field 2 name").fill("company_size")
-    page.get_by_label("Field 2 profile field").fill("attributes.company_size")
+    page.get_by_label("Field 2 profile field").select_option(label="Company size")
     page.get_by_role("button", name="Add field").click()
     page.get_by_label("Field 5 name").fill("topic")
     page.get_by_role("button", name="Save form").click()
