@@ -33,6 +33,7 @@ from dossier.forms.services import (
     do_submit_form,
     field_path_choices,
     input_types,
+    web_origin,
 )
 from dossier.profiles.errors import FieldError
 from dossier.profiles.forms import CHANNEL_LABELS
@@ -67,11 +68,12 @@ def _with_cors(response: HttpResponse, origin: str) -> HttpResponse:
 
 
 def _page_policy(form: Form) -> str:
-    """The default policy, with the form's redirect target allowed as where the form may lead."""
+    """The default policy, with the form's redirect target allowed as where the form may lead
+    (only as an origin rebuilt from validated parts: nothing of it can add a directive)."""
     targets = "'self'"
-    if form.redirect_url:
-        scheme, _, rest = form.redirect_url.partition("://")
-        targets += f" {scheme}://{rest.split('/', 1)[0]}"
+    origin = web_origin(form.redirect_url)
+    if origin:
+        targets += f" {origin}"
     return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action {targets}")
 
 

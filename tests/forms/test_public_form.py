@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from dossier.activity.models import Event
+from dossier.forms.models import Form
 from dossier.profiles.models import Profile
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +166,31 @@ def test_cors_for_the_allowed_origins_only(form, visitor):
     assert "Access-Control-Allow-Origin" not in foreign
     assert visitor.options("/f/newsletter", headers={"Origin": "https://evil.example"}).status_code == 403
     assert Profile.objects.count() == 1
+
+
+def test_the_redirect_target_is_allowed_in_the_page_policy_as_its_origin_only(api, visitor):
+    response = api.post("/forms", {**FORM, "redirectUrl": "https://Shop.Example.com:8443/thanks?from=form"})
+    assert response.status_code == 201, response.content
+
+    policy = visitor.get("/f/newsletter")["Content-Security-Policy"]
+
+    assert "form-action 'self' https://shop.example.com:8443;" in policy
+
+
+@pytest.mark.parametrize("url", ["https://evil.example;script-src:*@x/", "https://a.example;report-uri/x",
+                                 "https://user:pw@a.example/", "https://a_b.example/", "https://\"a.example/",
+                                 "javascript:alert(1)"])
+def test_a_redirect_url_whose_host_is_not_a_host_is_refused(api, url):
+    response = api.post("/forms", {**FORM, "redirectUrl": url})
+
+    assert response.status_code == 422, response.content
+    assert [(d["field"], d["code"]) for d in response.json()["error"]["details"]] == [("redirectUrl", "invalid_url")]
+
+
+def test_a_stored_redirect_url_that_is_not_a_url_never_reaches_the_policy(form, visitor):
+    Form.objects.filter(slug="newsletter").update(redirect_url="https://a.example;script-src * 'unsafe-inline'")
+
+    policy = visitor.get("/f/newsletter")["Content-Security-Policy"]
+
+    assert "form-action 'self';" in policy
+    assert policy.count("script-src") == 1
