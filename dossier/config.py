@@ -1,5 +1,6 @@
 """Typed settings from the environment; a bad value fails loudly at start-up."""
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -27,6 +28,18 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
 
 
+def networks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or networks (CIDR), each checked."""
+    found = []
+    for part in (env_str(name) or "").split(","):
+        if part.strip():
+            try:
+                found.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+            except ValueError:
+                raise ImproperlyConfigured(f"{name} must list IP addresses or networks (10.0.0.0/8), got {part!r}") from None
+    return found
+
+
 def env_int(name: str, default: int) -> int:
     value = env_str(name)
     if value is None:
@@ -37,10 +50,37 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
 
 
+PRIVATE_UMASK = 0o077
+
+
+def keep_files_private() -> None:
+    """Make every file and directory this process creates its owner's only (0600 / 0700).
+
+    The data directory holds the database and its WAL (profiles, password hashes, sessions), uploaded
+    files and mail: nothing another account on the machine may read. SQLite creates its WAL and
+    journal with the database file's mode, and the worker and web processes `dossier run` starts
+    inherit the mask, so one call at settings time covers every file Dossier writes.
+    """
+    os.umask(PRIVATE_UMASK)
+
+
 def data_dir() -> Path:
     path = Path(env_str("DOSSIER_DATA_DIR", "./var")).resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
+
+
+def allowed_hosts(value: str | None, bound_host: str, public_url: str) -> list[str]:
+    """DOSSIER_ALLOWED_HOSTS (comma-separated) or, by default, the host Dossier is bound to, the
+    host of DOSSIER_PUBLIC_URL and the loopback names: never `*` unless the operator says so."""
+    if value:
+        return [host.strip() for host in value.split(",") if host.strip()]
+    hosts = ["localhost", "127.0.0.1", "[::1]"]
+    public_host = urlsplit(public_url).hostname if public_url else None
+    for host in (bound_host, public_host):
+        if host and host not in ("0.0.0.0", "::") and host not in hosts:
+            hosts.append(f"[{host}]" if ":" in host else host)
+    return hosts
 
 
 def secret_key(directory: Path) -> str:

@@ -3,14 +3,15 @@
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from dossier.config import data_dir, email_settings, env_bool, env_int, env_str, secret_key
+from dossier.config import (allowed_hosts, data_dir, email_settings, env_bool, env_int, env_str, keep_files_private,
+                            networks, secret_key)
 
+keep_files_private()
 DATA_DIR = data_dir()
 SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = env_bool("DOSSIER_DEBUG", False)
 HOST = env_str("DOSSIER_HOST", "127.0.0.1")
 PORT = env_int("DOSSIER_PORT", 8000)
-ALLOWED_HOSTS = [h.strip() for h in env_str("DOSSIER_ALLOWED_HOSTS", "*").split(",")]
 DEFAULT_PHONE_REGION = env_str("DOSSIER_DEFAULT_PHONE_REGION", "PL")
 
 # Mail (double opt-in confirmations): SMTP from DOSSIER_EMAIL_URL (smtp://user:password@host:587,
@@ -20,6 +21,7 @@ EMAIL_BACKEND, EMAIL_FILE_PATH, _smtp = email_settings(env_str("DOSSIER_EMAIL_UR
 globals().update(_smtp)
 DEFAULT_FROM_EMAIL = env_str("DOSSIER_EMAIL_FROM", "Dossier <dossier@localhost>")
 PUBLIC_URL = (env_str("DOSSIER_PUBLIC_URL") or "").rstrip("/")  # e.g. https://crm.example.com, for links in mail
+ALLOWED_HOSTS = allowed_hosts(env_str("DOSSIER_ALLOWED_HOSTS"), HOST, PUBLIC_URL)
 CONSENT_LINK_DAYS = env_int("DOSSIER_CONSENT_LINK_DAYS", 7)
 if CONSENT_LINK_DAYS < 1:
     raise ImproperlyConfigured(f"DOSSIER_CONSENT_LINK_DAYS must be at least 1, got {CONSENT_LINK_DAYS}")
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dossier.core.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dossier.core.middleware.RequestIdMiddleware",
@@ -133,6 +136,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "uploads"
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Request bodies: 1 MB for JSON and form posts (SPEC §4: /profiles/batch ≤ 1 MB); file uploads
 # stream to disk and are not held in memory. They are spooled on the data disk, where they are
@@ -151,6 +156,20 @@ if UPLOAD_RETENTION_HOURS < 1:
     raise ImproperlyConfigured(f"DOSSIER_UPLOAD_RETENTION_HOURS must be at least 1, got {UPLOAD_RETENTION_HOURS}")
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
+# Behind HTTPS (DOSSIER_HTTPS=1, normally a reverse proxy terminating TLS that sets
+# X-Forwarded-Proto): cookies only over HTTPS, HSTS, plain-HTTP requests redirected. The health
+# check stays reachable over plain HTTP for a load balancer probing the app directly.
+HTTPS = env_bool("DOSSIER_HTTPS", False)
+TRUSTED_PROXIES = networks("DOSSIER_TRUSTED_PROXIES")  # e.g. 127.0.0.1 or 10.0.0.0/8 (dossier.core.middleware)
+if HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("DOSSIER_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DOSSIER_HSTS_INCLUDE_SUBDOMAINS", False)  # the operator's call:
+    SECURE_HSTS_PRELOAD = env_bool("DOSSIER_HSTS_PRELOAD", False)  # both bind every subdomain to HTTPS
+    CSRF_TRUSTED_ORIGINS = [PUBLIC_URL] if PUBLIC_URL.startswith("https://") else []
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -1,6 +1,10 @@
-"""Security headers that Django's own middleware does not set."""
+"""Security headers that Django's own middleware does not set; request ids; the client's address
+behind a trusted proxy."""
 
+import ipaddress
 import uuid
+
+from django.conf import settings
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
@@ -32,3 +36,34 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response.headers["X-Request-ID"] = request.request_id
         return response
+
+
+class ClientAddressMiddleware:
+    """Behind a reverse proxy, REMOTE_ADDR is the proxy's: the login and form rate limits would
+    count every visitor as one. When the connection comes from a proxy the operator trusts
+    (DOSSIER_TRUSTED_PROXIES, addresses or networks), the client is the right-most address of
+    X-Forwarded-For that is not itself a trusted proxy: the left part of that header is whatever
+    the client wrote, so it is never believed. Without the setting, nothing is read from it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.proxies = [ipaddress.ip_network(p, strict=False) for p in settings.TRUSTED_PROXIES]
+
+    def _trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return False
+        return any(ip in network for network in self.proxies)
+
+    def __call__(self, request):
+        if self.proxies and self._trusted(request.META.get("REMOTE_ADDR", "")):
+            hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+            while hops and self._trusted(hops[-1]):
+                hops.pop()
+            if hops:
+                try:
+                    request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(hops[-1]))
+                except ValueError:
+                    pass  # not an address: keep the proxy's, which at least counts this client
+        return self.get_response(request)
