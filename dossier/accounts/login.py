@@ -13,9 +13,9 @@ The failures are rows in the database, so every web process counts the same ones
 `purge_failures` (a worker duty) deletes the ones past the window.
 
 The address is the connection's (REMOTE_ADDR), or behind a trusted reverse proxy the client's as
-the proxy reports it (DOSSIER_TRUSTED_PROXIES, dossier.core.middleware.ClientAddressMiddleware). Several attempts racing in the same
-instant may each pass the check before any failure is recorded: the limit bounds a guessing
-rate, it is not a lock.
+the proxy reports it (DOSSIER_TRUSTED_PROXIES, dossier.core.middleware.ClientAddressMiddleware).
+Several attempts racing in the same instant may each pass the check before any failure is
+recorded: the limit bounds a guessing rate, it is not a lock.
 """
 
 import datetime as dt
