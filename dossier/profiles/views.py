@@ -25,6 +25,7 @@ from dossier.activity.models import Event
 from dossier.core.params import row_id
 from dossier.jobs.models import Job
 from dossier.profiles.changes import ChangeContext, load_states
+from dossier.profiles.consents import consents_of
 from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
 from dossier.profiles.fields import STANDARD_FIELDS
 from dossier.profiles.filters import page, parse_filters
@@ -274,6 +275,22 @@ class CardErrors:
     event_form: EventForm | None = None
 
 
+CONSENT_WORDS = {"granted": "given", "pending": "waiting for confirmation (double opt-in)", "withdrawn": "withdrawn",
+                 "none": "never given"}
+
+
+def _consent_lines(consents: dict[str, dict]) -> list[dict]:
+    """The consent proof of each channel, as the card's Subscriptions shows it: its state, and
+    since when, through which path and by whom."""
+    lines = []
+    for channel, consent in consents.items():
+        lines.append({"channel": channel, "label": CHANNEL_LABELS[channel], "state": consent["state"],
+                      "words": CONSENT_WORDS[consent["state"]],
+                      "at": dt.datetime.fromisoformat(consent["at"]) if consent["at"] else None,
+                      "source": consent["source"], "actor": consent["actor"]})
+    return lines
+
+
 @browser_page()
 def profile_card(request, profile_id: uuid.UUID):
     state = load_states([profile_id], lock=False).get(profile_id)
@@ -294,6 +311,7 @@ def _render_card(request, state: dict, failed: CardErrors | None = None, status:
         sections[section.key] = {"key": section.key, "title": section.title, "fields": fields,
                                  "errors": show_submitted(fields, failed.post, failed.errors) if failed_here else [],
                                  "notice": failed.notice if failed_here else ""}
+    sections[SUBSCRIPTIONS]["consents"] = _consent_lines(consents_of([state["id"]])[state["id"]])
     event_type = request.GET.get("type", "")
     events, older_url = _activity(request, state["id"], event_type)
     company = Company.objects.filter(id=state["company_id"]).values("id", "name").first() if state["company_id"] else None

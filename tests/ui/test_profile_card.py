@@ -1,8 +1,10 @@
 """The profile card through Django's test client: reading, saving sections, tags, company, events."""
 
 import datetime as dt
+import re
 
 import pytest
+from django.test import Client
 
 from dossier.activity.models import Event
 from dossier.activity.services import NewEvent, record_events
@@ -91,6 +93,26 @@ def test_subscriptions_save_each_changed_channel(login_as, make_profile):
         {"attribute": "agreements.email", "old": True, "new": False},
         {"attribute": "agreements.sms", "old": False, "new": True},
     ]
+
+
+def test_subscriptions_show_each_channels_consent_record_with_when_how_and_who(login_as, make_profile, api):
+    pid = make_profile(email="anna@example.com", agreements={"email": True})
+    editor = login_as("editor")
+    editor.post(card(pid), {"action": "subscriptions", "version": 1, "agreements.sms": "on"})
+    api.post("/forms", {"slug": "news", "name": "News", "identifier": "email",
+                        "fields": [{"name": "email", "target": "email"}, {"name": "push", "target": "agreements.push"}]})
+    Client().post("/f/news", {"email": "anna@example.com", "push": "on"})
+
+    html = login_as("viewer").get(card(pid)).content.decode()
+
+    assert re.search(r'id="consent-sms"><span class="channel">SMS</span>: <span class="state">given</span> · '
+                     r'<time datetime="[^"]+">[0-9-]+ [0-9:]+ UTC</time> · source <span class="source">ui</span> · '
+                     r'actor <span class="actor">user:editor-\d+</span>', html)
+    assert '<span class="channel">Email</span>: <span class="state">withdrawn</span>' in html
+    assert ('<span class="channel">Mobile push</span>: <span class="state">waiting for confirmation (double opt-in)'
+            '</span>') in html
+    assert 'source <span class="source">form</span> · actor <span class="actor">form:news</span>' in html
+    assert '<span class="channel">Web push</span>: <span class="state">never given</span></li>' in html
 
 
 def test_invalid_values_are_shown_beside_their_fields_and_nothing_is_saved(login_as, make_profile):
@@ -217,7 +239,7 @@ def test_card_reads_a_fixed_number_of_queries_whatever_the_activity(login_as, ma
     now = dt.datetime.now(dt.timezone.utc)
     record_events([NewEvent(pid, f"type{n % 7}", now, "api", "apikey:t", {"n": n}) for n in range(300)])
     client = login_as("editor")
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         assert client.get(card(pid)).status_code == 200
 
 
