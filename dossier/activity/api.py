@@ -8,11 +8,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
 
-from dossier.activity import event_types, openapi
+from dossier.activity import event_types, openapi, outbox
 from dossier.activity.models import Event
 from dossier.activity.serializers import event_json
 from dossier.activity.services import NewEvent, record_events
-from dossier.core.api import ApiError, idempotent, json_response, newest_first_page, read_json, require
+from dossier.core.api import ApiError, idempotent, json_response, newest_first_page, page_limit, read_json, require
 from dossier.profiles.api import _profile_id, change_context
 from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
 from dossier.profiles.models import Profile
@@ -21,6 +21,7 @@ from dossier.profiles.services import check_event, do_add_event, identity_of
 router = Router(tags=["events"])
 MAX_EVENTS_BATCH = 1000
 MAX_EVENTS_PAGE = 200
+MAX_FEED_PAGE = 1000
 
 
 def parse_time(raw: Any) -> dt.datetime | None:
@@ -120,6 +121,31 @@ def _track(items: list, ctx) -> list[dict]:
         event = result.pop("_event")
         result["id"] = event.id if event else None
     return results
+
+
+@router.get("/events", summary="The change feed: events of every profile, in commit order", openapi_extra=openapi.FEED)
+def change_feed(request: HttpRequest):
+    """Poll with `after` set to the last `nextCursor`: every event is returned exactly once, also
+    when writers commit out of id order (dossier.activity.outbox)."""
+    require(request, "profiles:read")
+    limit = page_limit(request, default=100, maximum=MAX_FEED_PAGE)
+    raw = request.GET.get("after") or ""
+    try:
+        position = outbox.Position.parse(raw) if raw else outbox.Position()
+    except ValueError:
+        message = "after is the nextCursor of a previous call"
+        raise ApiError(422, "invalid_filter", message, [FieldError("after", "invalid_cursor", message, raw)]) from None
+    types = [t.strip() for t in request.GET.get("types", "").split(",") if t.strip()]
+    refused = [t for t in types if not event_types.EVENT_TYPE_PATTERN.match(t)]
+    if refused:
+        message = "types is a comma-separated list of event types"
+        raise ApiError(422, "invalid_filter", message, [FieldError("types", "invalid_type_name", message, refused[0])])
+    events, after = outbox.events_after(position, types=types, limit=limit + 1)
+    more = len(events) > limit
+    if more:
+        events = events[:limit]
+        after = outbox.Position(events[-1].tx, events[-1].id)
+    return json_response({"items": [event_json(e) for e in events], "nextCursor": after.token(), "hasMore": more})
 
 
 @router.post("/events", summary="Track an event of a profile", response={201: None}, openapi_extra=openapi.TRACK_EVENT)

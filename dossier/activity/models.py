@@ -3,6 +3,19 @@
 from django.db import models
 
 
+class TransactionId(models.Func):
+    """The id of the transaction evaluating it: PostgreSQL's pg_current_xact_id(); 0 elsewhere
+    (SQLite commits its writers one at a time, so the event id alone is the stream order)."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return "0", []
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return "(pg_current_xact_id()::text::bigint)", []
+
+
 class Event(models.Model):
     """One entry of a profile's activity list.
 
@@ -24,12 +37,24 @@ class Event(models.Model):
                                   db_index=False)
     request_id = models.CharField(max_length=64, blank=True, default="")
     params = models.JSONField(default=dict)
+    # The writing transaction's id, set by the database (dossier.activity.outbox): the stream order.
+    tx = models.BigIntegerField(db_default=TransactionId(), editable=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["profile", "-id"]),
             models.Index(fields=["profile", "type", "-id"]),
+            models.Index(fields=["tx", "id"], name="activity_event_stream"),
         ]  # the job's own foreign-key index serves "changed by job X" and undo
 
     def __str__(self) -> str:
         return f"{self.type} {self.profile_id}"
+
+
+class ConsumerCursor(models.Model):
+    """How far one consumer of the event stream has read (dossier.activity.outbox)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    tx = models.BigIntegerField(default=0)
+    event_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)

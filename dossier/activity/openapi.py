@@ -55,3 +55,13 @@ LIST_EVENTS = operation(
                       "properties": {"items": {"type": "array", "items": EVENT}, "nextCursor": {"type": ["string", "null"]}}})},
               errors=(403, 404, 422)),
 )
+FEED = operation(
+    query(("after", {"type": "string"}, "the nextCursor of the previous call; left out, the feed starts at the beginning"),
+          ("types", {"type": "string"}, "comma-separated event types to return (all by default)"),
+          ("limit", {**LIMIT, "maximum": 1000}, "at most this many events, 100 by default")),
+    responses({200: ("events of every profile in the order they committed, after the cursor",
+                     {"type": "object", "required": ["items", "nextCursor", "hasMore"],
+                      "properties": {"items": {"type": "array", "items": EVENT}, "nextCursor": {"type": "string"},
+                                     "hasMore": {"type": "boolean"}}})},
+              errors=(403, 422)),
+)

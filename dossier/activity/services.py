@@ -13,7 +13,7 @@ from typing import Any
 from django.db import connection
 
 from dossier.activity.models import Event
-from dossier.activity import event_types
+from dossier.activity import event_types, outbox
 from dossier.core.bulk import allocate_ids, insert_rows, json_text
 
 
@@ -43,16 +43,14 @@ def _event_row(event: NewEvent) -> tuple:
 
 
 def record_events(events: list[NewEvent]) -> list[NewEvent]:
-    """Insert events in the caller's transaction; fill in their ids; queue workflow triggers."""
+    """Insert events in the caller's transaction; fill in their ids; hand them to the outbox."""
     if not events:
         return events
     ids = allocate_ids(Event, len(events))
     for event, event_id in zip(events, ids):
         event.id = event_id
     insert_rows(Event, EVENT_COLUMNS, map(_event_row, events))
-    from dossier.workflows.dispatch import queue_triggers
-
-    queue_triggers(events)
+    outbox.hand_over(events)
     return events
 
 

@@ -1,6 +1,6 @@
 """Hand committed events to the workflow engine: the outbox and the kicks that start a drain.
 
-`queue_triggers` runs inside the transaction that records events (`record_events` calls it), so
+`queue_triggers` runs inside the transaction that records events (the outbox hands them over), so
 an outbox row commits with its event or not at all: nothing that should start a workflow is lost
 when a process dies right after the commit. It reads the event types the enabled workflows
 listen to from a tiny indexed table on every call instead of caching them, so enabling a
@@ -31,7 +31,7 @@ def listened_event_types() -> set[str]:
 
 
 def queue_triggers(events) -> None:
-    """Called by `record_events` inside the writing transaction: queue the events some enabled
+    """Called by the outbox inside the writing transaction: queue the events some enabled
     workflow may start on, and ask for a drain once the transaction commits."""
     listened = listened_event_types()
     if not listened:
