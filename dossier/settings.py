@@ -3,8 +3,8 @@
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from dossier.config import (allowed_hosts, data_dir, email_settings, env_bool, env_int, env_str, keep_files_private,
-                            networks, secret_key)
+from dossier.config import (allowed_hosts, data_dir, email_settings, env_bool, env_float, env_int, env_str,
+                            keep_files_private, networks, secret_key)
 
 keep_files_private()
 DATA_DIR = data_dir()
@@ -21,6 +21,13 @@ EMAIL_BACKEND, EMAIL_FILE_PATH, _smtp = email_settings(env_str("DOSSIER_EMAIL_UR
 globals().update(_smtp)
 DEFAULT_FROM_EMAIL = env_str("DOSSIER_EMAIL_FROM", "Dossier <dossier@localhost>")
 PUBLIC_URL = (env_str("DOSSIER_PUBLIC_URL") or "").rstrip("/")  # e.g. https://crm.example.com, for links in mail
+# Webhooks (dossier.webhooks): targets on private addresses are refused unless allowed (a
+# receiver on the same network); each try waits this long for an answer; failures are retried
+# with exponential backoff from the base, and a subscription failing this long is disabled.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("DOSSIER_WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT_SECONDS = env_float("DOSSIER_WEBHOOK_TIMEOUT_SECONDS", 5)
+WEBHOOK_RETRY_BASE_SECONDS = env_float("DOSSIER_WEBHOOK_RETRY_BASE_SECONDS", 5)
+WEBHOOK_DISABLE_AFTER_HOURS = env_float("DOSSIER_WEBHOOK_DISABLE_AFTER_HOURS", 24)
 ALLOWED_HOSTS = allowed_hosts(env_str("DOSSIER_ALLOWED_HOSTS"), HOST, PUBLIC_URL)
 CONSENT_LINK_DAYS = env_int("DOSSIER_CONSENT_LINK_DAYS", 7)
 if CONSENT_LINK_DAYS < 1:
@@ -43,6 +50,7 @@ INSTALLED_APPS = [
     "dossier.imports",
     "dossier.forms",
     "dossier.workflows",
+    "dossier.webhooks",
 ]
 
 MIDDLEWARE = [

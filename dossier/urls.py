@@ -8,6 +8,7 @@ from dossier.jobs.api import router as jobs_router
 from dossier.profiles.api import attributes_router, companies_router, router as profiles_router, tags_router
 from dossier.workflows.api import router as workflows_router
 from dossier.forms.api import router as forms_router
+from dossier.webhooks.api import router as webhooks_router
 
 # Order matters where paths overlap: /profiles/batch-edit (jobs) before /profiles/{id}.
 api.add_router("", jobs_router)
@@ -19,6 +20,7 @@ api.add_router("", tags_router)
 api.add_router("", imports_router)
 api.add_router("", workflows_router)
 api.add_router("", forms_router)
+api.add_router("", webhooks_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),

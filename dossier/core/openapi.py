@@ -37,7 +37,8 @@ ERROR = {
 ERROR_STATUSES = {
     400: "malformed JSON", 401: "no valid API key or session", 403: "the key lacks the scope",
     404: "no such object", 409: "conflicts with what is stored", 412: "If-Match is stale",
-    413: "the body is larger than 1 MB", 422: "the request is not valid; every problem listed",
+    413: "the body is larger than 1 MB", 415: "the body is not in the media type the operation reads",
+    422: "the request is not valid; every problem listed",
     507: "no space left on the server's disk to keep the upload; nothing was stored",
 }
 

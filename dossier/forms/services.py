@@ -9,7 +9,6 @@ write did not commit (or the other way round).
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.utils import timezone
 from dossier.activity import event_types
 from dossier.activity.services import NewEvent, record_events
 from dossier.core.jsonvalues import check_json
+from dossier.core.weburls import is_http_url
 from dossier.forms.consent import request_consent
 from dossier.forms.models import ConsentRequest, Form
 from dossier.profiles.attributes import AttributeRegistry, check_attribute_name
@@ -99,7 +99,7 @@ def parse_form(data: Any) -> dict[str, Any]:
         except InvalidValue as exc:
             errors.append(FieldError(f"addTags[{index}]", exc.code, exc.message, tag))
     redirect_url = data.get("redirectUrl") or ""
-    if redirect_url and not _is_http_url(redirect_url, path_allowed=True):
+    if redirect_url and not is_http_url(redirect_url, path_allowed=True):
         errors.append(FieldError("redirectUrl", "invalid_url", "must be an absolute http(s) URL", redirect_url))
     origins = []
     raw_origins = data.get("allowedOrigins", [])
@@ -107,7 +107,7 @@ def parse_form(data: Any) -> dict[str, Any]:
         errors.append(FieldError("allowedOrigins", "invalid_type", "a list of origins such as https://shop.example.com", raw_origins))
         raw_origins = []
     for index, origin in enumerate(raw_origins):
-        if not isinstance(origin, str) or not _is_http_url(origin.rstrip("/"), path_allowed=False):
+        if not isinstance(origin, str) or not is_http_url(origin.rstrip("/"), path_allowed=False):
             errors.append(FieldError(f"allowedOrigins[{index}]", "invalid_origin", "an origin is scheme://host[:port], without a path", origin))
         else:
             origins.append(origin.rstrip("/").lower())
@@ -118,36 +118,6 @@ def parse_form(data: Any) -> dict[str, Any]:
         raise FormRejected(errors)
     return {"slug": slug, "name": name.strip(), "identifier": identifier, "fields": fields, "add_tags": add_tags,
             "redirect_url": redirect_url, "allowed_origins": origins, "single_opt_in": single_opt_in}
-
-
-# A host a browser may be sent to: DNS labels of letters, digits and hyphens (an IDN in its
-# xn-- form), an IPv4 address, or an IPv6 address in brackets.
-_HOST_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-_HOST = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?|\[[0-9a-f:.]+\]")
-
-
-def web_origin(text: Any) -> str | None:
-    """`scheme://host[:port]` of an absolute http(s) URL, rebuilt from its validated parts (so it
-    can go into a header such as a Content-Security-Policy as it is); None for anything else:
-    another scheme, user info, a host with characters no host has (`;`, spaces, quotes)."""
-    if not isinstance(text, str) or len(text) > 2048 or any(c.isspace() for c in text):
-        return None
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        return None
-    host = (parts.netloc.rpartition("@")[2].rsplit(":", 1)[0] if port is not None else parts.netloc).lower()
-    if parts.scheme not in ("http", "https") or "@" in parts.netloc or not _HOST.fullmatch(host):
-        return None
-    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
-
-
-def _is_http_url(text: Any, *, path_allowed: bool) -> bool:
-    if web_origin(text) is None:
-        return False
-    parts = urlsplit(text)
-    return path_allowed or not (parts.path or parts.query or parts.fragment)
 
 
 def _fields(raw: Any, identifier: str, errors: list[FieldError]) -> list[dict]:

@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from dossier.accounts.access import browser_page, may_edit
 from dossier.core.api import error_response
 from dossier.core.middleware import CONTENT_SECURITY_POLICY
+from dossier.core.weburls import web_origin
 from dossier.forms import ratelimit
 from dossier.forms.consent import do_confirm_consent, open_link
 from dossier.forms.models import Form
@@ -33,7 +34,6 @@ from dossier.forms.services import (
     do_submit_form,
     field_path_choices,
     input_types,
-    web_origin,
 )
 from dossier.profiles.errors import FieldError
 from dossier.profiles.forms import CHANNEL_LABELS

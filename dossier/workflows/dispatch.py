@@ -14,10 +14,8 @@ from typing import Iterable
 from django.db import connection, transaction
 from django.utils import timezone
 
-from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.models import DBTaskResult
-
 from dossier.core.bulk import insert_rows
+from dossier.core.tasks import enqueue_once
 from dossier.workflows.models import PendingTrigger, Workflow
 from dossier.workflows.tasks import advance_workflows
 
@@ -44,20 +42,9 @@ def queue_triggers(events) -> None:
     transaction.on_commit(kick, robust=True)
 
 
-def _drain_waiting() -> bool:
-    """Whether a drain task is queued and not started yet: it will see every row committed so far.
-
-    Only the database backend can be asked; with another backend every kick enqueues.
-    """
-    if not isinstance(advance_workflows.get_backend(), DatabaseBackend):
-        return False
-    return DBTaskResult.objects.ready().filter(task_path=advance_workflows.module_path).exists()
-
-
 def kick() -> None:
     """Make sure a drain will run: enqueue one unless one is already waiting to start."""
-    if not _drain_waiting():
-        advance_workflows.enqueue()
+    enqueue_once(advance_workflows)
 
 
 WAKEUP_STEP_MICROSECONDS = 250_000
