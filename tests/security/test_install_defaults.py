@@ -18,7 +18,8 @@ PRINT_SETTINGS = ("import django; django.setup(); from django.conf import settin
 
 def fresh_env(data_dir: Path, **env: str) -> dict[str, str]:
     """The environment of a `dossier` process on a fresh install in `data_dir`, with only `env` set."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
+    # (DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' own, which `check --deploy` rightly refuses.)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     clean.update(DJANGO_SETTINGS_MODULE="dossier.settings", DOSSIER_DATA_DIR=str(data_dir), **env)
     return clean
 

@@ -134,7 +134,7 @@ def test_failures_counted_by_one_process_refuse_the_next_attempt_in_another(vera
     fail(Client())
 
     result = run_dossier("shell", "-c", "from django.test import Client; "
-                         f"print(Client().post('/login/', {{'username': 'vera', 'password': '{PASSWORD}'}}).status_code)")
+                         f"print(Client(HTTP_HOST='localhost').post('/login/', {{'username': 'vera', 'password': '{PASSWORD}'}}).status_code)")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "429"
