@@ -67,3 +67,42 @@ class ClientAddressMiddleware:
                 except ValueError:
                     pass  # not an address: keep the proxy's, which at least counts this client
         return self.get_response(request)
+
+
+API_PREFIXES = ("/api/", "/v4/")
+API_ERRORS = {
+    400: ("bad_request", "the request could not be read"),
+    403: ("forbidden", "this request is not allowed"),
+    404: ("not_found", "no such endpoint: {method} {path} (the endpoints are listed at /api/v1/docs)"),
+    405: ("method_not_allowed", "{method} is not allowed on {path}; allowed: {allow}"),
+    413: ("body_too_large", "the request body is too large"),
+    429: ("rate_limited", "too many requests; try again later"),
+    500: ("server_error", "the server failed to answer this request; it is logged under request id {request_id}"),
+}
+
+
+class ApiErrorsMiddleware:
+    """Under /api/ and /v4/, an error answered by Django itself (an unknown path, a method the
+    path does not take, a crash) comes in the API's JSON error envelope, never as an HTML page:
+    a client reads every error the same way."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code < 400 or not request.path.startswith(API_PREFIXES):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        from dossier.core.api import error_response  # the envelope lives with the API
+
+        status = response.status_code
+        code, message = API_ERRORS.get(status, ("error", "the request failed"))
+        message = message.format(method=request.method, path=request.path, allow=response.get("Allow", ""),
+                                 request_id=getattr(request, "request_id", ""))
+        replaced = error_response(status, code, message)
+        for header in ("Allow", "Retry-After", "X-Request-ID"):
+            if header in response:
+                replaced[header] = response[header]
+        return replaced
