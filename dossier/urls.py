@@ -31,4 +31,5 @@ urlpatterns = [
     path("", include("dossier.imports.urls")),
     path("", include("dossier.forms.urls")),
     path("", include("dossier.workflows.urls")),
+    path("", include("dossier.webhooks.urls")),
 ]

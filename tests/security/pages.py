@@ -4,7 +4,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 PUBLIC = {"login", "logout", "public-form", "confirm-consent", "healthz"}  # and the root, which redirects to /profiles/
-ADMIN_ONLY = {"settings", "settings-attributes", "settings-api-keys", "settings-users"}
+ADMIN_ONLY = {"settings", "settings-attributes", "settings-api-keys", "settings-users", "settings-webhooks",
+              "settings-webhook"}
 
 
 def browser_pages() -> dict[str, list[str]]:

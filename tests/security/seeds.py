@@ -30,7 +30,10 @@ def seed_every_kind(api) -> dict[str, str]:
                                                      "changes": {"set": {"city": "Warsaw"}}}))
     upload = SimpleUploadedFile("people.csv", b"email,city\nseed@example.com,Gdansk\nnot-an-email,Oslo\n", "text/csv")
     run = _created(api.client.post("/api/v1/imports", {"file": upload, "options": json.dumps({"identifier": "email"})}))
+    webhook = _created(api.post("/webhooks", {"url": "https://hooks.example.com/dossier", "eventTypes": ["*"]}))
+    message = _created(api.post(f"/webhooks/{webhook['id']}/test"))
     return {
+        "subscription_id": webhook["id"], "message_id": message["id"],
         "profile_id": profile["id"], "email": profile["email"], "custom_id": profile["customId"], "tag": "vip",
         "name": "plan", "company_id": company["id"], "job_id": job["id"], "import_id": run["id"],
         "workflow_id": str(workflow["id"]), "slug": form["slug"],
