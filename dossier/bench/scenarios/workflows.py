@@ -15,11 +15,7 @@ executemany of UPDATEs (attributes, agreement, version) and one of tag-link INSE
 """
 
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -30,6 +26,7 @@ from dossier.bench import measure
 from dossier.bench.ceilings import clone_profile_table, clone_tag_link_table, drop_table
 from dossier.bench.registry import BenchContext, Measurement, scenario
 from dossier.bench.seed import SEED_TIME, db_time, ensure_tags, seed_profiles
+from dossier.bench.workers import start_workers, stop_workers
 from dossier.forms.services import do_save_form
 from dossier.workflows.engine import BATCH_SIZE
 from dossier.workflows.models import WorkflowRun
@@ -56,12 +53,12 @@ def workflow_runs(ctx: BenchContext) -> Measurement:
     do_save_form(FORM)
     do_create_workflow(WORKFLOW, "bench")
 
-    workers = _start_workers(ctx.work_dir, WORKERS[ctx.database])
+    workers = start_workers(ctx.work_dir, WORKERS[ctx.database])
     try:
         backlog_seconds = _drain_backlog(seeded, size)
         lags = _stream(seeded, size)
     finally:
-        _stop(workers)
+        stop_workers(workers)
 
     per_worker = measure.rate(size, backlog_seconds * len(workers))
     ceiling = measure.rate(size, ceiling_seconds)
@@ -121,33 +118,6 @@ def _stream(seeded, size: int) -> list[float]:
     if len(lags) != len(submitted):
         raise RuntimeError(f"{len(submitted)} events but {len(lags)} updates caused by them")
     return lags
-
-
-def _start_workers(work_dir: str, count: int) -> list[subprocess.Popen]:
-    workers = []
-    for number in range(count):
-        log = open(Path(work_dir) / f"worker-{number}.log", "wb")
-        workers.append(subprocess.Popen([sys.executable, "-m", "dossier.cli", "worker", "--interval", "0.05"],
-                                        stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ)))
-        log.close()
-    deadline = time.monotonic() + 60
-    logs = [Path(work_dir) / f"worker-{number}.log" for number in range(count)]
-    while not all("Starting worker" in path.read_text(errors="replace") for path in logs):
-        if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
-            raise RuntimeError(f"the workers did not start: {[p.read_text()[-500:] for p in logs]}")
-        time.sleep(0.05)
-    return workers
-
-
-def _stop(workers: list[subprocess.Popen]) -> None:
-    for worker in workers:
-        worker.terminate()
-    for worker in workers:
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
 
 
 def _bare_writes(profile_ids: list[str]) -> float:

@@ -1,0 +1,144 @@
+"""Webhook delivery (issue 17 `webhook-delivery`): `size` profile updates delivered to a local
+receiver by a real `dossier worker`.
+
+Three phases on the same seeded profiles, writes in chunks of 100 profiles per transaction (as
+batch calls would make them):
+- writers alone: `size` updates with no subscription; the writers' rate;
+- writers with a subscription to profile.updated: `size` more updates while the worker delivers
+  them; the writers' rate again (`notes.writerSlowdown` is the difference, the target being 10 %
+  at most), and, per event, the time from its transaction's commit to its receipt (`p50Ms`, `p99Ms`);
+- `rate`: events received per second, from the first commit of that phase to the last receipt.
+The ceiling is the same receiver taking the same events as plain unsigned POSTs of 100, sent by
+one loop over a kept-alive connection: what the network and the receiver allow.
+"""
+
+import http.client
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from django.db import transaction
+from django.test import override_settings
+
+from dossier.bench import measure
+from dossier.bench.registry import BenchContext, Measurement, scenario
+from dossier.bench.seed import email_for, seed_profiles
+from dossier.bench.workers import start_workers, stop_workers
+from dossier.profiles.changes import ChangeContext
+from dossier.profiles.services import do_upsert_profiles
+from dossier.webhooks.services import do_create_subscription
+
+CHUNK = 100
+
+
+class _Receiver:
+    """A local HTTP receiver noting when each event (by the city written) arrived."""
+
+    def __init__(self):
+        self.arrivals: dict[str, float] = {}
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                now = time.perf_counter()
+                with receiver.lock:
+                    for event in body["data"]["events"]:
+                        for change in event["params"].get("changes", []):
+                            if change["attribute"] == "city":
+                                receiver.arrivals.setdefault(change["new"], now)
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+
+    def wait_for(self, count: int, timeout: float) -> float:
+        deadline = time.perf_counter() + timeout
+        while True:
+            with self.lock:
+                if len(self.arrivals) >= count:
+                    return max(self.arrivals.values())
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"only {len(self.arrivals)} of {count} events arrived within {timeout:.0f} s")
+            time.sleep(0.01)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _write(size: int, phase: str) -> dict[str, float]:
+    """`size` city updates, CHUNK per transaction; the commit time of each city written."""
+    ctx = ChangeContext(source="api", actor="bench")
+    committed = {}
+    for start in range(0, size, CHUNK):
+        cities = [f"{phase}-{n}" for n in range(start, min(start + CHUNK, size))]
+        with transaction.atomic():
+            do_upsert_profiles([{"email": email_for(n), "city": city} for n, city in zip(range(start, start + CHUNK), cities)],
+                               ctx)
+        now = time.perf_counter()
+        committed.update((city, now) for city in cities)
+    return committed
+
+
+def _ceiling(receiver: _Receiver, size: int) -> float:
+    """Events per second the receiver takes as bare POSTs of CHUNK events."""
+    port = receiver.server.server_port
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    bodies = [json.dumps({"data": {"events": [{"params": {"changes": [{"attribute": "city", "new": f"ceiling-{n}"}]}}
+                                              for n in range(start, min(start + CHUNK, size))]}}).encode()
+              for start in range(0, size, CHUNK)]
+    started = time.perf_counter()
+    for body in bodies:
+        connection.request("POST", "/hooks", body=body, headers={"Content-Type": "application/json"})
+        connection.getresponse().read()
+    seconds = time.perf_counter() - started
+    connection.close()
+    return measure.rate(size, seconds)
+
+
+@scenario("webhook-delivery")
+def webhook_delivery(ctx: BenchContext) -> Measurement:
+    size = ctx.size(10_000)
+    seed_profiles(size, with_tags=False)
+    receiver = _Receiver()
+    try:
+        started = time.perf_counter()
+        _write(size, "alone")
+        alone_rate = measure.rate(size, time.perf_counter() - started)
+
+        workers = start_workers(ctx.work_dir, 1, DOSSIER_WEBHOOKS_ALLOW_PRIVATE="1")
+        try:
+            with override_settings(WEBHOOKS_ALLOW_PRIVATE=True):  # the receiver is on the loopback
+                do_create_subscription({"url": receiver.url, "eventTypes": ["profile.updated"]}, "bench")
+            started = time.perf_counter()
+            committed = _write(size, "hooked")
+            hooked_rate = measure.rate(size, time.perf_counter() - started)
+            last = receiver.wait_for(size, timeout=600)
+        finally:
+            stop_workers(workers)
+        delivery_rate = measure.rate(size, last - started)
+        lags = [(receiver.arrivals[city] - at) * 1000 for city, at in committed.items()]
+        ceiling = _ceiling(receiver, size)
+    finally:
+        receiver.close()
+    return Measurement(
+        scenario="webhook-delivery", database=ctx.database, size=size, seconds=round(last - started, 3),
+        rate=delivery_rate, unit="events/s delivered", ceiling=ceiling, ratio=measure.ratio(delivery_rate, ceiling),
+        p50Ms=round(measure.percentile(lags, 50), 1), p99Ms=round(measure.percentile(lags, 99), 1),
+        peakMemoryMB=measure.peak_memory_mb(), target="writerSlowdown <= 0.10",
+        notes={"writerRateAlone": alone_rate, "writerRateWithSubscription": hooked_rate,
+               "writerSlowdown": round(1 - hooked_rate / alone_rate, 3) if alone_rate and hooked_rate else None,
+               "eventsPerMessage": CHUNK},
+    )
