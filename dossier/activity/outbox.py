@@ -2,8 +2,8 @@
 
 Every event row carries `tx`, the id of the transaction that wrote it (PostgreSQL's
 `pg_current_xact_id()`; 0 on SQLite, whose writers commit one at a time in id order). A reader
-takes events in (tx, id) order, and only those below the *horizon*: the oldest transaction still
-running. Everything below it has committed or never will, so a cursor that has passed an event
+takes events in (tx, id) order, and only those below the *horizon*: the oldest transaction of
+this database still running. Everything below it has committed or never will, so a cursor that has passed an event
 never sees another appear behind it, however writers interleave their commits. That one rule
 serves every consumer: the change feed (`GET /api/v1/events?after=`), webhook delivery, and any
 consumer added later, each with its own cursor (`ConsumerCursor`).
@@ -68,13 +68,30 @@ class Position:
         return cls(tx, event_id)
 
 
+# The oldest transaction of this database still running (an event it writes will commit with
+# its id), or, with none running, the first id not yet given out. Only this database's
+# transactions can write events, so transactions of other databases on the server (another
+# application, a test run) do not hold the stream back. A transaction that ends between the two
+# looks here is taken as ended: the events read after this statement, by a later snapshot, see
+# what it committed.
+_HORIZON_SQL = """
+SELECT COALESCE(
+    (SELECT min(running::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+     WHERE running::text::bigint % 4294967296 IN (
+         SELECT backend_xid::text::bigint FROM pg_stat_activity
+         WHERE datname = current_database() AND backend_xid IS NOT NULL)),
+    pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+"""
+
+
 def horizon() -> int | None:
-    """The oldest transaction id that may still commit events; None on SQLite, where writers
-    commit one at a time, so an event not yet visible will have a higher id than any visible one."""
+    """Events of transactions below this id are all committed or never will be; None on SQLite,
+    where writers commit one at a time, so an event not yet visible will have a higher id than
+    any visible one."""
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        cursor.execute(_HORIZON_SQL)
         return cursor.fetchone()[0]
 
 
