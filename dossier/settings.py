@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "dossier.forms",
     "dossier.workflows",
     "dossier.webhooks",
+    "dossier.synerise",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ from dossier.profiles.api import attributes_router, companies_router, router as 
 from dossier.workflows.api import router as workflows_router
 from dossier.forms.api import router as forms_router
 from dossier.webhooks.api import router as webhooks_router
+from dossier.synerise.api import v4
 
 # Order matters where paths overlap: /profiles/batch-edit (jobs) before /profiles/{id}.
 api.add_router("", jobs_router)
@@ -24,6 +25,7 @@ api.add_router("", webhooks_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("v4/", v4.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("dossier.accounts.urls")),
     path("", include("dossier.profiles.urls")),

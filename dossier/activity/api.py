@@ -1,40 +1,22 @@
 """REST endpoints for the activity list and event tracking."""
 
-import datetime as dt
-from typing import Any
-
-from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router
 
 from dossier.activity import event_types, openapi, outbox
 from dossier.activity.models import Event
 from dossier.activity.serializers import event_json
-from dossier.activity.services import NewEvent, record_events
+from dossier.activity.tracking import parse_time, track
 from dossier.core.api import ApiError, idempotent, json_response, newest_first_page, page_limit, read_json, require
 from dossier.profiles.api import _profile_id, change_context
 from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
 from dossier.profiles.models import Profile
-from dossier.profiles.services import check_event, do_add_event, identity_of
+from dossier.profiles.services import do_add_event
 
 router = Router(tags=["events"])
 MAX_EVENTS_BATCH = 1000
 MAX_EVENTS_PAGE = 200
 MAX_FEED_PAGE = 1000
-
-
-def parse_time(raw: Any) -> dt.datetime | None:
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        try:
-            value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            # in UTC: PostgreSQL keeps offsets up to 15:59 only, Python's go to 23:59
-            return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
-        except (ValueError, OverflowError):
-            pass
-    raise InvalidValue("invalid_datetime", "time must be an ISO 8601 date and time")
 
 
 @router.get("/profiles/{profile_id}/events", summary="A profile's activity list, newest first", openapi_extra=openapi.LIST_EVENTS)
@@ -72,57 +54,6 @@ def add_event(request: HttpRequest, profile_id: str):
     return json_response(event_json(Event.objects.get(id=event.id)), status=201)
 
 
-def _tracked_event(data: Any, ctx) -> tuple[NewEvent | None, list[FieldError], Any]:
-    if not isinstance(data, dict):
-        return None, [FieldError("", "invalid_type", "an event is an object", data)], None
-    profile = data.get("profile")
-    if not isinstance(profile, dict):
-        return None, [FieldError("profile", "required", "name the profile: {id} or {email} or {customId}", profile)], None
-    identity, errors = identity_of({k: v for k, v in profile.items() if k in ("id", "email", "customId")})
-    if identity is None and not errors:
-        errors = [FieldError("profile", "required", "name the profile: {id} or {email} or {customId}", profile)]
-    errors += check_event(data.get("type"), data.get("params"))
-    try:
-        time = parse_time(data.get("time"))
-    except InvalidValue as exc:
-        errors.append(FieldError("time", exc.code, exc.message, data.get("time")))
-        time = None
-    if errors:
-        return None, errors, None
-    event = NewEvent(profile_id=None, type=data["type"], time=time or timezone.now(), source=ctx.source,
-                     actor=ctx.actor, params=data.get("params") or {}, request_id=ctx.request_id)
-    return event, [], identity
-
-
-def _track(items: list, ctx) -> list[dict]:
-    """Record tracked events; an event naming an unknown profile is rejected, the others go on."""
-    prepared = [_tracked_event(item, ctx) for item in items]
-    by_kind: dict[str, set] = {}
-    for event, errors, identity in prepared:
-        if event is not None:
-            by_kind.setdefault(identity.kind, set()).add(identity.value)
-    columns = {"id": "id", "email": "email", "customId": "custom_id"}
-    owners = {}
-    for kind, values in by_kind.items():
-        for value, pid in Profile.objects.filter(**{f"{columns[kind]}__in": values}).values_list(columns[kind], "id"):
-            owners[(kind, value)] = pid
-    results, events = [], []
-    for index, (event, errors, identity) in enumerate(prepared):
-        if event is not None:
-            event.profile_id = owners.get((identity.kind, identity.value))
-            if event.profile_id is None:
-                errors = [FieldError(f"profile.{identity.kind}", "not_found", "no profile matches", str(identity.value))]
-            else:
-                events.append(event)
-        results.append({"index": index, "status": "rejected" if errors else "accepted", "errors": [e.as_dict() for e in errors], "_event": event if not errors else None})
-    with transaction.atomic():
-        record_events(events)
-    for result in results:
-        event = result.pop("_event")
-        result["id"] = event.id if event else None
-    return results
-
-
 @router.get("/events", summary="The change feed: events of every profile, in commit order", openapi_extra=openapi.FEED)
 def change_feed(request: HttpRequest):
     """Poll with `after` set to the last `nextCursor`: every event is returned exactly once, also
@@ -152,7 +83,7 @@ def change_feed(request: HttpRequest):
 @idempotent
 def track_event(request: HttpRequest):
     principal = require(request, "events:write")
-    result = _track([read_json(request)], change_context(request, principal))[0]
+    result = track([read_json(request)], change_context(request, principal))[0]
     if result["status"] == "rejected":
         status = 404 if result["errors"][0]["code"] == "not_found" else 422
         code = "not_found" if status == 404 else "validation_failed"
@@ -170,6 +101,6 @@ def track_events(request: HttpRequest):
         raise ApiError(422, "validation_failed", "the body must be a JSON array of events")
     if len(data) > MAX_EVENTS_BATCH:
         raise ApiError(422, "batch_too_large", f"a batch holds at most {MAX_EVENTS_BATCH} events, this one {len(data)}")
-    return json_response({"results": _track(data, change_context(request, principal))})
+    return json_response({"results": track(data, change_context(request, principal))})
 
 

@@ -5,6 +5,7 @@ import ipaddress
 import uuid
 
 from django.conf import settings
+from django.http import JsonResponse
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
@@ -70,6 +71,15 @@ class ClientAddressMiddleware:
 
 
 API_PREFIXES = ("/api/", "/v4/")
+
+
+def _dossier_envelope(request, status: int, code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message, "details": []}}
+
+
+# The error body of each API by path prefix; an API with its own shape registers it at start
+# (the Synerise-compatible one does, for /v4/).
+ERROR_ENVELOPES = {"/api/": _dossier_envelope}
 API_ERRORS = {
     400: ("bad_request", "the request could not be read"),
     403: ("forbidden", "this request is not allowed"),
@@ -95,13 +105,13 @@ class ApiErrorsMiddleware:
             return response
         if response.get("Content-Type", "").startswith("application/json"):
             return response
-        from dossier.core.api import error_response  # the envelope lives with the API
-
         status = response.status_code
         code, message = API_ERRORS.get(status, ("error", "the request failed"))
         message = message.format(method=request.method, path=request.path, allow=response.get("Allow", ""),
                                  request_id=getattr(request, "request_id", ""))
-        replaced = error_response(status, code, message)
+        envelope = next((build for prefix, build in ERROR_ENVELOPES.items() if request.path.startswith(prefix)),
+                        _dossier_envelope)
+        replaced = JsonResponse(envelope(request, status, code, message), status=status)
         for header in ("Allow", "Retry-After", "X-Request-ID"):
             if header in response:
                 replaced[header] = response[header]

@@ -73,6 +73,9 @@ class Profile(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    # The numeric id the Synerise-compatible API (/v4) names the profile by, given out the first
+    # time that API shows the profile (dossier.synerise.client_ids): not profile data, no event.
+    client_id = models.BigIntegerField(null=True, unique=True, editable=False)
 
     class Meta:
         indexes = [
