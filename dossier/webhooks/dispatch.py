@@ -134,7 +134,6 @@ def deliver(subscription_id) -> int:
             if message.next_attempt_at > timezone.now():
                 _defer(subscription_id, message.next_attempt_at)
                 return delivered
-            Subscription.objects.filter(id=subscription_id).update(delivering_until=timezone.now() + _lease())
             outcome = post(subscription.url, subscription.secret, f"msg_{message.id}", payload(message))
             _record(subscription, message, outcome)
             if not outcome.delivered:
@@ -146,6 +145,8 @@ def deliver(subscription_id) -> int:
 
 
 def _record(subscription: Subscription, message: Message, outcome) -> None:
+    """Log the attempt and its outcome, and renew the deliverer's lease for the next message: one
+    write transaction per message sent (on SQLite every write transaction is a turn writers wait for)."""
     now = timezone.now()
     with transaction.atomic():
         message.attempts += 1
@@ -153,11 +154,11 @@ def _record(subscription: Subscription, message: Message, outcome) -> None:
                                status_code=outcome.status_code, latency_ms=outcome.latency_ms, error=outcome.error)
         if outcome.delivered:
             message.status, message.delivered_at = Message.Status.DELIVERED, now
-            Subscription.objects.filter(id=subscription.id).update(failing_since=None)
+            Subscription.objects.filter(id=subscription.id).update(failing_since=None, delivering_until=now + _lease())
         else:
             message.next_attempt_at = now + dt.timedelta(seconds=backoff_seconds(message.attempts))
             failing_since = subscription.failing_since or now
-            update = {"failing_since": failing_since}
+            update = {"failing_since": failing_since, "delivering_until": now + _lease()}
             if now - failing_since >= dt.timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS):
                 update.update(enabled=False, disabled_reason=(
                     f"disabled {now:%Y-%m-%d %H:%M} UTC after {settings.WEBHOOK_DISABLE_AFTER_HOURS:g} hours of failed "
