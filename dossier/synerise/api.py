@@ -15,7 +15,7 @@ from dossier.core.api import ApiError, ApiKeyAuth, SessionPrincipalAuth, read_js
 from dossier.profiles.api import change_context
 from dossier.profiles.attributes import AttributeRegistry
 from dossier.profiles.changes import Identity, WriteItem, apply_writes
-from dossier.profiles.errors import FieldError, ProfileWriteRejected
+from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
 from dossier.profiles.models import Profile
 from dossier.profiles.serializers import profile_json
 from dossier.profiles.services import do_delete_profile, parse_identity
@@ -114,7 +114,7 @@ def _named(kind: str, value: Any) -> Identity:
     else:
         try:
             identity = parse_identity(kind, value)
-        except Exception:
+        except InvalidValue:
             identity = None
         column = {"id": "id", "email": "email", "customId": "custom_id", "phone": "phone"}[kind]
         profile_id = (Profile.objects.filter(**{column: identity.value}).values_list("id", flat=True).first()

@@ -12,7 +12,7 @@ from ninja import Router
 from dossier.core.api import ApiError, json_response, newest_first_page, read_json, require
 from dossier.webhooks import openapi
 from dossier.webhooks.models import Attempt, Message, Subscription
-from dossier.webhooks.serializers import message_json, subscription_json
+from dossier.webhooks.serializers import message_counts, message_json, subscription_json
 from dossier.webhooks.services import (
     SubscriptionRejected,
     do_create_subscription,
@@ -45,7 +45,9 @@ def _rejected(exc: SubscriptionRejected) -> ApiError:
 @router.get("/webhooks", summary="List webhook subscriptions", openapi_extra=openapi.LIST)
 def list_subscriptions(request: HttpRequest):
     require(request, SCOPE)
-    return json_response({"items": [subscription_json(s) for s in Subscription.objects.all()]})
+    subscriptions = list(Subscription.objects.all())
+    counts = message_counts(subscriptions)
+    return json_response({"items": [subscription_json(s, counts=counts[s.id]) for s in subscriptions]})
 
 
 @router.post("/webhooks", summary="Subscribe a URL to events", response={201: None}, openapi_extra=openapi.CREATE)

@@ -11,10 +11,20 @@ def _time(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def subscription_json(subscription: Subscription, *, secret: bool = False) -> dict[str, Any]:
-    counts = Message.objects.filter(subscription=subscription).aggregate(
-        pending=Count("id", filter=Q(status=Message.Status.PENDING)),
-        delivered=Count("id", filter=Q(status=Message.Status.DELIVERED)))
+def message_counts(subscriptions: list[Subscription]) -> dict[Any, dict[str, int]]:
+    """Pending and delivered messages of each subscription, in one query."""
+    counts = {s.id: {"pending": 0, "delivered": 0} for s in subscriptions}
+    rows = (Message.objects.filter(subscription__in=subscriptions).values("subscription_id")
+            .annotate(pending=Count("id", filter=Q(status=Message.Status.PENDING)),
+                      delivered=Count("id", filter=Q(status=Message.Status.DELIVERED))))
+    for row in rows:
+        counts[row["subscription_id"]] = {"pending": row["pending"], "delivered": row["delivered"]}
+    return counts
+
+
+def subscription_json(subscription: Subscription, *, secret: bool = False, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    if counts is None:
+        counts = message_counts([subscription])[subscription.id]
     body = {
         "id": str(subscription.id), "url": subscription.url, "description": subscription.description,
         "eventTypes": subscription.event_types, "changed": subscription.changed, "enabled": subscription.enabled,

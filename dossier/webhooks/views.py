@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from dossier.accounts.access import browser_page
+from dossier.accounts.views import admin_page
 from dossier.webhooks.models import Attempt, Message, Subscription
 from dossier.webhooks.services import (
     SubscriptionRejected,
@@ -17,7 +17,6 @@ from dossier.webhooks.services import (
     do_update_subscription,
 )
 
-admin_page = browser_page(read=("admin",), write=("admin",))
 LOG_MESSAGES = 50
 
 
@@ -79,8 +78,8 @@ def _act(request, subscription: Subscription):
         do_rotate_secret(subscription)
         messages.success(request, "New signing secret: receivers must use it from now on.")
     elif action == "redeliver":
-        message = Message.objects.filter(subscription=subscription, id=request.POST.get("message", "0")
-                                         if request.POST.get("message", "").isdigit() else 0).first()
+        number = request.POST.get("message", "")
+        message = Message.objects.filter(subscription=subscription, id=int(number)).first() if number.isdigit() else None
         if message is None:
             raise Http404("this webhook has no such message")
         do_redeliver(message)
