@@ -250,7 +250,11 @@ def editor_attributes(definitions: list[dict]) -> list[dict]:
     return options
 
 
-def editor_config(definitions: list[dict], filters: Mapping[str, Any]) -> dict:
+# A batch edit of more matching profiles than this (or of every profile) is confirmed by typing its size.
+CONFIRM_THRESHOLD = 1000
+
+
+def editor_config(definitions: list[dict], filters: Mapping[str, Any], *, filter_words: list[str]) -> dict:
     """What the pop-up's script reads (rendered with json_script, never as markup)."""
-    return {"attributes": editor_attributes(definitions), "filter": dict(filters),
-            "sexChoices": SEX_CHOICES, "anonymousTypes": ANONYMOUS_TYPES}
+    return {"attributes": editor_attributes(definitions), "filter": dict(filters), "filterWords": filter_words,
+            "confirmThreshold": CONFIRM_THRESHOLD, "sexChoices": SEX_CHOICES, "anonymousTypes": ANONYMOUS_TYPES}

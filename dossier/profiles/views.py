@@ -89,6 +89,11 @@ class FilterChip:
     value: str
     remove_url: str
 
+    @property
+    def words(self) -> str:
+        """The filter as the Edit pop-up says it: `City is Warsaw`."""
+        return f"{self.label} is {self.value}"
+
 
 @dataclass
 class ListRow:
@@ -124,6 +129,8 @@ def profile_list(request):
             if request.GET.get("count") == "exact":
                 count = query.queryset.order_by().count()
     companies = list(Company.objects.order_by("name").values_list("id", "name")[:SUGGESTIONS_MAX])
+    chips = _chips(request.GET, filters, labels, dict(companies))
+    search = request.GET.get("search", "")
     context = {
         "nav": "profiles",
         "rows": rows,
@@ -133,19 +140,20 @@ def profile_list(request):
         "count_url": reverse("profile-count") + _query_url(request.GET, drop=PAGE_PARAMS),
         "next_url": _query_url(request.GET, set={"cursor": next_cursor}, drop=("edited",)) if next_cursor else "",
         "first_url": _query_url(request.GET, drop=("cursor", "edited")) if request.GET.get("cursor") else "",
-        "search": request.GET.get("search", ""),
+        "search": search,
         "tag": request.GET.get("tag", ""),
         "company": request.GET.get("company", ""),
         "sort": sort,
         "sort_choices": SORT_CHOICES,
         "hidden_filters": _hidden_filters(filters),
-        "chips": _chips(request.GET, filters, labels, dict(companies)),
+        "chips": chips,
         "filter_fields": [(k, v) for k, v in labels.items() if k not in (*OWN_INPUTS, "job")],
         "companies": companies,
         "channels": CHANNEL_LABELS.items(),
         "tag_suggestions": Tag.objects.order_by("name").values_list("name", flat=True)[:SUGGESTIONS_MAX],
         "can_edit": may_edit(request),
-        "editor": editor_config(definitions, {k: v if len(v) > 1 else v[0] for k, v in filters.items()}),
+        "editor": editor_config(definitions, {k: v if len(v) > 1 else v[0] for k, v in filters.items()},
+                                filter_words=[chip.words for chip in chips] + ([f"search “{search}”"] if search else [])),
         "job": _finished_job(request.GET.get("edited")),
     }
     return render(request, "profiles/list.html", context, status=422 if errors else 200)

@@ -38,7 +38,7 @@ def test_select_two_profiles_edit_add_attributes_apply_and_both_change(login, co
 
     expect(page.get_by_role("button", name="Edit")).to_be_hidden()
     dialog = edit_with_a_row(page, "Anna", "Beata")
-    expect(dialog).to_contain_text("The changes apply to the 2 selected profiles.")
+    expect(dialog).to_contain_text("Change the 2 selected profiles.")
     dialog.get_by_role("combobox", name="Select attribute").select_option(label="City")
     dialog.get_by_label("Value").fill("Gdańsk")
     dialog.get_by_role("button", name="Add attribute").click()
@@ -82,8 +82,9 @@ def test_new_custom_attribute_tags_and_agreement_for_all_matching(login, monkeyp
 
     page.get_by_role("checkbox", name="Select all on this page").check()
     page.get_by_role("button", name="Select all 3 matching").click()
-    expect(page.get_by_text("All matching profiles are selected.")).to_be_visible()
+    expect(page.get_by_text("All 3 matching profiles are selected.")).to_be_visible()
     dialog = edit_with_a_row(page)
+    expect(dialog).to_contain_text("Change all 3 profiles matching City is Warsaw.")
     dialog.get_by_role("combobox", name="Select attribute").select_option(label="New custom attribute…")
     dialog.get_by_label("New attribute name").fill("score")
     dialog.get_by_label("New attribute type").select_option("integer")
@@ -93,6 +94,11 @@ def test_new_custom_attribute_tags_and_agreement_for_all_matching(login, monkeyp
     dialog.get_by_label("SMS agreement").select_option(label="Subscribe")
     dialog.get_by_role("button", name="Apply").click()
 
+    expect(dialog.get_by_role("status").filter(has_text="Dry run")).to_contain_text(
+        "Dry run: 3 profiles would change, 0 already have these values, 0 would be refused.")
+    assert [profile_json(pid)["attributes"] for pid in ids] == [{}, {}, {}], "a dry run writes nothing"
+    expect(dialog.get_by_label(re.compile("Type 3 to confirm"))).to_be_hidden()  # 3 is below the threshold
+    dialog.get_by_role("button", name="Change 3 profiles").click()
     expect(page.get_by_role("status").filter(has_text="Batch edit succeeded")).to_contain_text("3 of 3 profiles done")
     for pid in ids:
         data = profile_json(pid)
@@ -152,3 +158,47 @@ def test_viewer_sees_no_edit_and_cannot_batch_edit_through_the_api(login):
     assert response.status == 403
     assert response.json()["error"]["code"] == "forbidden"
     assert profile_json(pid)["city"] is None
+
+
+def test_changing_every_profile_says_so_and_wants_the_number_typed(login, monkeypatch):
+    monkeypatch.setattr(views, "LIST_PAGE_SIZE", 2)
+    ids = [create(firstName=name, city=city) for name, city in (("Anna", "Warsaw"), ("Beata", "Kraków"), ("Celina", "Gdańsk"))]
+    page = login("editor")
+    page.goto("/profiles/")
+    page.get_by_role("checkbox", name="Select all on this page").check()
+    page.get_by_role("button", name="Select all 3 matching").click()
+    dialog = edit_with_a_row(page)
+    expect(dialog).to_contain_text("Change all 3 profiles (all profiles: the list has no filter).")
+    dialog.get_by_role("combobox", name="Select attribute").select_option(label="City")
+    dialog.get_by_label("Value").fill("Warsaw")
+    dialog.get_by_role("button", name="Apply").click()
+    expect(dialog.get_by_role("status").filter(has_text="Dry run")).to_contain_text(
+        "Dry run: 2 profiles would change, 1 already has these values")
+    typed = dialog.get_by_label("Type 2 to confirm changing 2 profiles")
+    typed.fill("3")
+    dialog.get_by_role("button", name="Change 2 profiles").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Type 2 in the box to confirm, or Cancel.")
+    assert [profile_json(pid)["city"] for pid in ids] == ["Warsaw", "Kraków", "Gdańsk"]
+
+    dialog.get_by_label("Value").fill("Poznań")  # a new value forgets the dry run
+    expect(dialog.get_by_role("button", name="Apply")).to_be_visible()
+    dialog.get_by_role("button", name="Apply").click()
+    dialog.get_by_label("Type 3 to confirm changing 3 profiles").fill("3")
+    dialog.get_by_role("button", name="Change 3 profiles").click()
+    expect(page.get_by_role("status").filter(has_text="Batch edit succeeded")).to_contain_text("3 of 3 profiles done")
+    assert [profile_json(pid)["city"] for pid in ids] == ["Poznań"] * 3
+    assert Job.objects.filter(params__dryRun=True).count() == 2
+
+
+def test_batch_edit_refuses_a_fraction_for_an_integer_as_the_card_does(login):
+    AttributeDefinition.objects.create(name="points", label="Loyalty points", type="integer")
+    pid = create(firstName="Anna", attributes={"points": 3226})
+    page = login("editor")
+    page.goto("/profiles/")
+    dialog = edit_with_a_row(page, "Anna")
+    dialog.get_by_role("combobox", name="Select attribute").select_option(label="Loyalty points")
+    dialog.get_by_label("Value").fill("12.5")
+    dialog.get_by_role("button", name="Apply").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("must be an integer")
+    assert profile_json(pid)["attributes"] == {"points": 3226}
+    assert not Job.objects.filter(status="succeeded").exists()

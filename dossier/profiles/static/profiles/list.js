@@ -5,22 +5,33 @@
 //
 // Apply posts {selection, changes, dryRun} to /api/v1/profiles/batch-edit with the login session
 // and the CSRF token, then polls /api/v1/jobs/{id} until the job ends and reloads the list with
-// ?edited=ID so the page reports the outcome. Every text is set with textContent, never as markup.
+// ?edited=ID so the page reports the outcome. A change to all matching profiles runs as a dry run
+// first and shows its numbers; applying it then takes a second click, and typing the number of
+// profiles when it reaches every profile or more than the threshold. Every text is set with textContent, never as markup.
 (function () {
   "use strict";
 
   const countBox = document.getElementById("match-count");
-  if (countBox && countBox.dataset.countUrl) {
-    fetch(countBox.dataset.countUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+  const numbers = new Intl.NumberFormat("en-US");
+  // The number of profiles the list's filters match, once known (null until then).
+  let matchCount = countBox && countBox.dataset.count ? Number(countBox.dataset.count) : null;
+
+  function countMatches() {
+    if (matchCount !== null || !countBox || !countBox.dataset.countUrl) return Promise.resolve(matchCount);
+    return fetch(countBox.dataset.countUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then((response) => (response.ok ? response.json() : null))
       .then((answer) => {
-        if (!answer) return;
-        countBox.textContent = answer.count + " matching";
+        if (!answer) return null;
+        matchCount = answer.count;
+        countBox.textContent = numbers.format(matchCount) + " matching";
         const matching = document.getElementById("select-matching");
-        if (matching) matching.textContent = "Select all " + answer.count + " matching";
+        if (matching) matching.textContent = "Select all " + numbers.format(matchCount) + " matching";
+        document.dispatchEvent(new CustomEvent("dossier:count", { detail: matchCount }));
+        return matchCount;
       })
-      .catch(() => {});  // the Count matching profiles link stays
+      .catch(() => null);  // the Count matching profiles link stays
   }
+  countMatches();
   if (!document.getElementById("editor-config")) return;
 
   const config = JSON.parse(document.getElementById("editor-config").textContent);
@@ -39,12 +50,18 @@
   const pageBox = document.getElementById("select-page");
   const rowBoxes = Array.from(document.querySelectorAll(".row-select"));
   const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const confirmBox = document.getElementById("edit-confirm");
+  const dryRunText = document.getElementById("dry-run-result");
+  const typedBox = document.getElementById("typed-confirmation");
+  const typedInput = document.getElementById("confirm-count");
   const FINISHED = ["succeeded", "failed", "cancelled"];
   const NEW_ATTRIBUTE = "__new__";
   const NEW_TYPES = ["text", "integer", "number", "boolean", "date", "datetime", "list"];
 
   let allMatching = false;
   let rowNumber = 0;
+  // The dry run of the changes as they stand in the pop-up; any edit of the pop-up forgets it.
+  let dryRun = null;
 
   // --- selection -----------------------------------------------------------------------------
 
@@ -61,7 +78,8 @@
     clearButton.hidden = !anything;
     matchingButton.hidden = allMatching || !pageBox.checked || !morePagesMatch();
     if (allMatching) {
-      countText.textContent = "All matching profiles are selected.";
+      countText.textContent = matchCount === null ? "All matching profiles are selected."
+        : "All " + plural(matchCount, "matching profile is", "matching profiles are") + " selected.";
     } else {
       countText.textContent = count ? count + (count === 1 ? " profile selected." : " profiles selected.")
         : "Tick profiles to edit them together.";
@@ -86,6 +104,7 @@
     rowBoxes.forEach((box) => { box.checked = true; });
     refresh();
   });
+  document.addEventListener("dossier:count", refresh);
   clearButton.addEventListener("click", () => {
     allMatching = false;
     rowBoxes.forEach((box) => { box.checked = false; });
@@ -201,9 +220,9 @@
     select.focus();
   }
 
+  // Numbers travel as typed: the server checks them by the same rules as the card's ("12.5" is
+  // no integer), where parsing here would round them silently.
   function typed(raw, type) {
-    if (type === "integer" || type === "sex") return Number.parseInt(raw, 10);
-    if (type === "number") return Number.parseFloat(raw);
     if (type === "boolean") return raw === "true";
     if (type === "list") return raw.split(";").map((s) => s.trim()).filter(Boolean);
     return raw;
@@ -286,22 +305,76 @@
       job = await response.json();
       showJob(job);
     }
-    const url = new URL(window.location.href);
-    url.searchParams.set("edited", job.id);
-    window.location.assign(url.toString());
+    return job;
   }
+
+  async function start(changes, asDryRun) {
+    const response = await send("POST", "/api/v1/profiles/batch-edit", { selection: selection(), changes: changes, dryRun: asDryRun });
+    if (!response.ok) throw await problemsOf(response);
+    return follow(await response.json());
+  }
+
+  function plural(n, one, many) {
+    return numbers.format(n) + " " + (n === 1 ? one : many);
+  }
+
+  // A change to every profile, or to more than the threshold, is confirmed by typing its size.
+  function needsTyping(count) {
+    return allMatching && (config.filterWords.length === 0 || count > config.confirmThreshold);
+  }
+
+  function showDryRun(job) {
+    const summary = job.summary || {};
+    const changed = summary.changed || 0;
+    dryRunText.replaceChildren(
+      element("strong", { textContent: "Dry run: " + plural(changed, "profile would change", "profiles would change") + ", " }),
+      plural(summary.unchanged || 0, "already has", "already have") + " these values, " +
+        plural(summary.rejected || 0, "would be refused", "would be refused") + ". ",
+      element("a", { href: "/jobs/" + job.id + "/", textContent: "See the dry run", target: "_blank" }));
+    typedBox.hidden = !needsTyping(changed);
+    typedInput.value = "";
+    document.getElementById("confirm-count-label").textContent =
+      "Type " + changed + " to confirm changing " + plural(changed, "profile", "profiles");
+    confirmBox.hidden = false;
+    applyButton.textContent = changed ? "Change " + plural(changed, "profile", "profiles") : "Nothing would change";
+    applyButton.disabled = changed === 0;
+    dryRun = { job: job, changed: changed };
+  }
+
+  function forgetDryRun() {
+    if (!dryRun) return;
+    dryRun = null;
+    confirmBox.hidden = true;
+    progressBox.hidden = true;
+    applyButton.textContent = "Apply";
+    applyButton.disabled = false;
+  }
+
+  form.addEventListener("input", (event) => { if (event.target !== typedInput) forgetDryRun(); });
+  form.addEventListener("change", (event) => { if (event.target !== typedInput) forgetDryRun(); });
+  rowsBox.addEventListener("click", (event) => { if (event.target.classList.contains("remove-row")) forgetDryRun(); });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showProblems([]);
     const { changes, problems, declarations } = readChanges();
     if (problems.length) { showProblems(problems); return; }
+    if (dryRun && needsTyping(dryRun.changed) && typedInput.value.replace(/[\s,]/g, "") !== String(dryRun.changed)) {
+      showProblems(["Type " + dryRun.changed + " in the box to confirm, or Cancel."]);
+      typedInput.focus();
+      return;
+    }
     applyButton.disabled = true;
     try {
       await declare(declarations);
-      const response = await send("POST", "/api/v1/profiles/batch-edit", { selection: selection(), changes: changes, dryRun: false });
-      if (!response.ok) throw await problemsOf(response);
-      await follow(await response.json());
+      if (allMatching && !dryRun) {
+        showDryRun(await start(changes, true));
+        return;
+      }
+      const job = await start(changes, false);
+      const url = new URL(window.location.href);
+      url.searchParams.set("edited", job.id);
+      window.location.assign(url.toString());
     } catch (failure) {
       showProblems(Array.isArray(failure) ? failure : ["The request failed: " + failure.message]);
       applyButton.disabled = false;
@@ -310,11 +383,25 @@
 
   // --- opening and closing ----------------------------------------------------------------------
 
+  function describeScope() {
+    const scope = document.getElementById("edit-scope");
+    if (!allMatching) {
+      const count = selectedIds().length;
+      scope.textContent = "Change the " + plural(count, "selected profile.", "selected profiles.");
+      return;
+    }
+    const how = matchCount === null ? "all matching profiles" : "all " + plural(matchCount, "profile", "profiles");
+    scope.replaceChildren(element("strong", { textContent: "Change " + how }),
+      config.filterWords.length ? " matching " + config.filterWords.join(" and ") + "."
+        : " (all profiles: the list has no filter).");
+    if (matchCount === null) countMatches().then((n) => { if (n !== null) describeScope(); });
+    applyButton.textContent = "Apply";
+  }
+
   editButton.addEventListener("click", () => {
-    const count = selectedIds().length;
-    document.getElementById("edit-scope").textContent = allMatching
-      ? "The changes apply to every profile matching the list's filters."
-      : "The changes apply to the " + count + (count === 1 ? " selected profile." : " selected profiles.");
+    forgetDryRun();
+    describeScope();
+    document.getElementById("edit-apply-hint").hidden = !allMatching;
     dialog.showModal();
   });
   document.getElementById("add-row").addEventListener("click", addRow);
