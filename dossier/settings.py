@@ -78,6 +78,7 @@ TEMPLATES = [
         "DIRS": [],  # each app keeps templates/<app>/; base.html lives in dossier/core/templates
         "APP_DIRS": True,
         "OPTIONS": {
+            "builtins": ["dossier.core.templatetags.labels"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

@@ -7,7 +7,8 @@ of a running job live by polling the API.
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from dossier.accounts.access import browser_page, may_edit
 from dossier.accounts.models import ROLE_SCOPES
@@ -17,7 +18,7 @@ from dossier.jobs.serializers import undone_by
 from dossier.jobs.services import do_cancel_job, do_undo_job, get_job, jobs_newest_first, undo_refusal
 
 PAGE_SIZE = 50
-COUNTERS = (("changed", "Changed"), ("unchanged", "Unchanged"), ("rejected", "Rejected"), ("restored", "Restored"),
+COUNTERS = (("created", "Created"), ("updated", "Updated"), ("changed", "Changed"), ("unchanged", "Unchanged"), ("rejected", "Rejected"), ("restored", "Restored"),
             ("deleted", "Deleted"), ("recreated", "Re-created"), ("conflicts", "Conflicts"))
 
 
@@ -59,6 +60,10 @@ def requested_changes(job: Job) -> list[tuple[str, str]]:
     return rows
 
 
+def _counters(job: Job) -> list[tuple[str, int]]:
+    return [(label, job.summary[key]) for key, label in COUNTERS if key in job.summary]
+
+
 @browser_page()
 def job_list(request):
     before = _job_or_404(request.GET["before"]) if request.GET.get("before") else None
@@ -70,19 +75,20 @@ def job_list(request):
 @browser_page()
 def job_detail(request, job_id):
     job = _job_or_404(job_id)
-    undo_id = undone_by([job]).get(job.id)
     can_edit = may_edit(request)
+    undo = undo_state(job)
     context = {
         "nav": "jobs",
         "job": job,
-        "undone_by": undo_id,
-        "counters": [(label, job.summary[key]) for key, label in COUNTERS if key in job.summary],
+        "undo": undo,
+        "can_edit": can_edit,
+        "counters": _counters(job),
         "attributes": sorted(job.summary.get("attributes", {}).items()),
         "sample": [{"profile_id": s["profileId"], "changes": [describe_change(c) for c in s["changes"]]}
                    for s in job.summary.get("sample", [])],
         "error_count": job.summary.get("errorCount", len(job.errors)),
         "can_cancel": can_edit and not job.is_finished,
-        "can_undo": can_edit and undo_refusal(job) is None,
+        "can_undo": can_edit and undo is None and undo_refusal(job) is None,
         "requested": requested_changes(job) if job.kind == Job.Kind.BATCH_EDIT else [],
     }
     return render(request, "jobs/detail.html", context)
@@ -100,14 +106,40 @@ def job_cancel(request, job_id):
     return redirect("job-detail", job_id=job.id)
 
 
-@require_POST
+def undo_state(job: Job) -> dict | None:
+    """The undo that stands for `job` (queued, running or done), as its pages show it: by whom and when."""
+    undo_id = undone_by([job]).get(job.id)
+    if undo_id is None:
+        return None
+    undo = Job.objects.get(id=undo_id)
+    return {"id": undo.id, "status": undo.status, "done": undo.status == Job.Status.SUCCEEDED, "by": undo.created_by,
+            "at": undo.finished_at or undo.created_at}
+
+
+def _back_to(job: Job) -> str:
+    """The page a job's Undo is asked from: the import's page for an import, else the job's."""
+    return reverse("import-detail", args=[job.id]) if job.kind == Job.Kind.IMPORT else reverse("job-detail", args=[job.id])
+
+
+@require_http_methods(["GET", "POST"])
 @browser_page()
 def job_undo(request, job_id):
+    """GET asks (what the undo will do, on how many profiles); POST undoes and goes back to the page
+    the user came from, which then says who undid the job and when."""
     job = _job_or_404(job_id)
+    refusal = undo_refusal(job)
+    if request.method == "GET":
+        if refusal or not may_edit(request):
+            messages.error(request, f"This job cannot be undone: {refusal}." if refusal else "Your role may not undo jobs.")
+            return redirect(_back_to(job))
+        return render(request, "jobs/undo_confirm.html", {"nav": "imports" if job.kind == Job.Kind.IMPORT else "jobs",
+                                                          "job": job, "back": _back_to(job),
+                                                          "counters": _counters(job)})
     try:
         undo = do_undo_job(job, _principal(request))
     except ApiError as exc:
         messages.error(request, exc.message)
-        return redirect("job-detail", job_id=job.id)
-    messages.success(request, "Undo started." if not undo.is_finished else f"Undo {undo.status}.")
-    return redirect("job-detail", job_id=undo.id)
+        return redirect(_back_to(job))
+    messages.success(request, "Undone." if undo.status == Job.Status.SUCCEEDED else
+                     f"Undo {undo.status}: the profiles are being restored in the background.")
+    return redirect(_back_to(job))

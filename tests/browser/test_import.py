@@ -41,7 +41,16 @@ def test_upload_map_dry_run_start_and_undo(login):
     assert AttributeDefinition.objects.get(name="points").type == "integer"
 
     page.get_by_role("button", name="Undo this import").click()
-    page.get_by_role("status").get_by_text("Undo succeeded").wait_for()
+    page.get_by_role("heading", name="Undo this import?").wait_for()
+    assert Profile.objects.count() == 2, "asking writes nothing"
+    page.get_by_role("link", name="Cancel").click()
+    page.get_by_role("button", name="Undo this import").click()
+    page.get_by_role("button", name="Yes, undo it").click()
+
+    page.get_by_role("heading", name="Result").wait_for()
+    assert page.get_by_role("status").filter(has_text="Undone by").inner_text().startswith("Undone by")
+    assert "Undone by " + page.evaluate("document.querySelector('.whoami').textContent") in page.content()
+    assert page.get_by_role("button", name="Undo this import").is_disabled()
     assert Profile.objects.count() == 0
 
 

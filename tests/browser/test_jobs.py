@@ -19,12 +19,19 @@ def test_undo_from_the_job_page_restores_the_profiles_and_opens_the_undo_job(log
     assert page.get_by_text("2 of 2 profiles processed").is_visible()
     assert page.get_by_role("link", name="Profiles this job changed").get_attribute("href") == f"/profiles/?job={job['id']}"
     page.get_by_role("button", name="Undo").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Undo this batch edit?"
+    assert "2 profiles" in page.get_by_role("main").inner_text()
+    page.get_by_role("button", name="Yes, undo it").click()
 
-    page.wait_for_url(lambda url: job["id"] not in url)
+    page.wait_for_url(f"**/jobs/{job['id']}/")
+    assert page.get_by_role("status").filter(has_text="Undone by").is_visible()
+    assert page.get_by_role("button", name="Undo").is_disabled()
+    assert [api.get(f"/profiles/{pid}").json()["city"] for pid in ids] == ["Warsaw", "Gdańsk"]
+
+    page.get_by_role("link", name="the undo job").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Undo"
     assert page.get_by_role("link", name=f"job {job['id']}").is_visible()
-    assert page.get_by_role("button", name="Undo").is_visible()  # undoing the undo redoes
-    assert [api.get(f"/profiles/{pid}").json()["city"] for pid in ids] == ["Warsaw", "Gdańsk"]
+    assert page.get_by_role("button", name="Undo").is_enabled()  # undoing the undo redoes
 
 
 def test_a_viewer_sees_the_job_without_undo_or_cancel(login, api):

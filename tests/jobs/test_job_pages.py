@@ -1,5 +1,7 @@
 """The Jobs pages as the server renders them: who sees what, and what Cancel and Undo do."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -56,14 +58,23 @@ def test_a_viewer_sees_no_undo_and_may_not_post_it(browser_as, finished_job, api
 def test_undo_from_the_page_starts_the_undo_job_and_shows_it(browser_as, finished_job, api):
     editor = browser_as("editor")
 
+    question = editor.get(f"/jobs/{finished_job['id']}/undo/").content.decode()
+    assert "Undo this batch edit?" in question and "Yes, undo it" in question
+    assert api.get(f"/jobs/{finished_job['id']}").json()["undoneBy"] is None, "asking undoes nothing"
+
     response = editor.post(f"/jobs/{finished_job['id']}/undo/", follow=True)
 
     undo_id = api.get(f"/jobs/{finished_job['id']}").json()["undoneBy"]
-    assert response.redirect_chain[-1][0] == f"/jobs/{undo_id}/"
-    assert "Undo succeeded." in response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/jobs/{finished_job['id']}/"
+    html = response.content.decode()
+    assert "Undone." in html and f'href="/jobs/{undo_id}/">the undo job</a>' in html
+    assert re.search(r"Undone by editor-\d+ at <time", html)
+    assert "<button type=\"button\" disabled" in html
     assert api.get("/profiles/by-email/a@example.com").json()["city"] == "Warsaw"
     again = editor.post(f"/jobs/{finished_job['id']}/undo/", follow=True).content.decode()
     assert "already undone" in again
+    asked_again = editor.get(f"/jobs/{finished_job['id']}/undo/", follow=True).content.decode()
+    assert "This job cannot be undone: the job is already undone" in asked_again
 
 
 def test_pages_need_a_login_and_unknown_jobs_are_404(client, browser_as):

@@ -1,0 +1,28 @@
+"""Template filters that turn stored keys into the words people read: who acted, through which path.
+
+Registered as a builtin (settings.TEMPLATES), so every page can write `{{ event.actor|actor }}`.
+"""
+
+from django import template
+
+register = template.Library()
+
+ACTOR_KINDS = {"user": "{}", "apikey": "API key “{}”", "form": "form “{}”", "workflow": "workflow “{}”"}
+SOURCE_WORDS = {"ui": "profile card", "api": "API", "batch": "batch edit", "import": "import", "form": "form",
+                "workflow": "workflow", "undo": "undo"}
+
+
+@register.filter
+def actor(value: str) -> str:
+    """`user:anna` → `anna`, `apikey:crm` → `API key “crm”`; an unknown kind is shown as stored."""
+    kind, _, name = str(value or "").partition(":")
+    if not name:
+        return {"workflow": "a workflow"}.get(kind, kind)
+    shape = ACTOR_KINDS.get(kind)
+    return shape.format(name) if shape else str(value)
+
+
+@register.filter
+def source(value: str) -> str:
+    """The path a change came through, in words (`batch` → `batch edit`)."""
+    return SOURCE_WORDS.get(value, value)
