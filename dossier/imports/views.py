@@ -32,8 +32,7 @@ from dossier.imports.parsing import DELIMITER_NAMES, JSONL, FileRejected
 from dossier.imports.serializers import error_report_response
 from dossier.imports.services import STATUSES, do_start_import, plan_for, store_file
 from dossier.imports.storage import UploadRemoved
-from dossier.jobs.services import undo_refusal
-from dossier.jobs.views import describe_change, undo_state
+from dossier.jobs.views import describe_change, undo_context
 from dossier.profiles.attributes import TYPES
 from dossier.profiles.fields import AGREEMENT_CHANNELS, IDENTIFIER_FIELDS, STANDARD_FIELDS
 from dossier.profiles.forms import CHANNEL_LABELS
@@ -184,10 +183,9 @@ def import_detail(request, import_id):
     counts = [(status, job.summary.get(status, 0)) for status in STATUSES]
     offset = job.state.get("offset", run.file.data_offset)
     can_edit = may_edit(request)
-    undo = undo_state(job) if job.is_finished and not run.dry_run else None
     return render(request, "imports/detail.html", {
         "nav": "imports", "run": run, "job": job, "counts": counts, "can_edit": can_edit,
-        "undo": undo, "can_undo": can_edit and undo is None and undo_refusal(job) is None,
+        **(undo_context(job, can_edit) if not run.dry_run else {}),
         "attributes": sorted(job.summary.get("attributes", {}).items()), "errors": job.errors[:50],
         "plan": plan, "percent": round(100 * offset / run.file.size) if run.file.size else 0,
         "read": job.summary.get("scan") or {}, "not_imported": [c for c in plan.columns if c.target == IGNORE],

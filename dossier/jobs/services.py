@@ -117,15 +117,20 @@ def do_cancel_job(job: Job) -> Job:
     raise ApiError(409, "already_finished", f"the job has already {job.status}")
 
 
-def undo_refusal(job: Job) -> str | None:
-    """Why the job cannot be undone, or None when it can."""
+def active_undo(job: Job) -> Job | None:
+    """The undo that stands for `job`: queued, running or succeeded (a failed or cancelled one does not)."""
+    return job.undone_by.exclude(status__in=(Job.Status.FAILED, Job.Status.CANCELLED)).first()
+
+
+def undo_refusal(job: Job, active: Job | None = None) -> str | None:
+    """Why the job cannot be undone, or None when it can (`active`: its `active_undo`, if already read)."""
     if job.kind not in UNDOABLE_KINDS:
         return f"a {job.kind} job cannot be undone"
     if job.params.get("dryRun"):
         return "a dry run changed nothing"
     if not job.is_finished:
         return "the job is still running; cancel it or wait for it to finish"
-    active = job.undone_by.exclude(status__in=(Job.Status.FAILED, Job.Status.CANCELLED)).first()
+    active = active or active_undo(job)
     if active is not None:
         return f"the job is already undone by job {active.id}; undo that job to redo"
     return None

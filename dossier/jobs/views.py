@@ -14,12 +14,12 @@ from dossier.accounts.access import browser_page, may_edit
 from dossier.accounts.models import ROLE_SCOPES
 from dossier.core.api import ApiError, Principal
 from dossier.jobs.models import Job
-from dossier.jobs.serializers import undone_by
-from dossier.jobs.services import do_cancel_job, do_undo_job, get_job, jobs_newest_first, undo_refusal
+from dossier.jobs.services import active_undo, do_cancel_job, do_undo_job, get_job, jobs_newest_first, undo_refusal
 
 PAGE_SIZE = 50
-COUNTERS = (("created", "Created"), ("updated", "Updated"), ("changed", "Changed"), ("unchanged", "Unchanged"), ("rejected", "Rejected"), ("restored", "Restored"),
-            ("deleted", "Deleted"), ("recreated", "Re-created"), ("conflicts", "Conflicts"))
+COUNTERS = (("created", "Created"), ("updated", "Updated"), ("changed", "Changed"), ("unchanged", "Unchanged"),
+            ("rejected", "Rejected"), ("restored", "Restored"), ("deleted", "Deleted"), ("recreated", "Re-created"),
+            ("conflicts", "Conflicts"))
 
 
 def _job_or_404(job_id) -> Job:
@@ -76,11 +76,10 @@ def job_list(request):
 def job_detail(request, job_id):
     job = _job_or_404(job_id)
     can_edit = may_edit(request)
-    undo = undo_state(job)
     context = {
         "nav": "jobs",
         "job": job,
-        "undo": undo,
+        **undo_context(job, can_edit),
         "can_edit": can_edit,
         "counters": _counters(job),
         "attributes": sorted(job.summary.get("attributes", {}).items()),
@@ -88,7 +87,6 @@ def job_detail(request, job_id):
                    for s in job.summary.get("sample", [])],
         "error_count": job.summary.get("errorCount", len(job.errors)),
         "can_cancel": can_edit and not job.is_finished,
-        "can_undo": can_edit and undo is None and undo_refusal(job) is None,
         "requested": requested_changes(job) if job.kind == Job.Kind.BATCH_EDIT else [],
     }
     return render(request, "jobs/detail.html", context)
@@ -106,14 +104,15 @@ def job_cancel(request, job_id):
     return redirect("job-detail", job_id=job.id)
 
 
-def undo_state(job: Job) -> dict | None:
-    """The undo that stands for `job` (queued, running or done), as its pages show it: by whom and when."""
-    undo_id = undone_by([job]).get(job.id)
-    if undo_id is None:
-        return None
-    undo = Job.objects.get(id=undo_id)
-    return {"id": undo.id, "status": undo.status, "done": undo.status == Job.Status.SUCCEEDED, "by": undo.created_by,
-            "at": undo.finished_at or undo.created_at}
+def undo_context(job: Job, may_undo: bool) -> dict:
+    """A finished job's Undo as its page shows it (templates jobs/_undo.html): the undo that stands
+    for it, by whom and when, or whether this user may undo it now. One query for both."""
+    active = active_undo(job) if job.is_finished else None
+    undo = None
+    if active is not None:
+        undo = {"id": active.id, "status": active.status, "done": active.status == Job.Status.SUCCEEDED,
+                "by": active.created_by, "at": active.finished_at or active.created_at}
+    return {"undo": undo, "can_undo": may_undo and undo is None and undo_refusal(job, active) is None}
 
 
 def _back_to(job: Job) -> str:
@@ -127,8 +126,8 @@ def job_undo(request, job_id):
     """GET asks (what the undo will do, on how many profiles); POST undoes and goes back to the page
     the user came from, which then says who undid the job and when."""
     job = _job_or_404(job_id)
-    refusal = undo_refusal(job)
     if request.method == "GET":
+        refusal = undo_refusal(job)
         if refusal or not may_edit(request):
             messages.error(request, f"This job cannot be undone: {refusal}." if refusal else "Your role may not undo jobs.")
             return redirect(_back_to(job))

@@ -329,7 +329,7 @@
     dryRunText.replaceChildren(
       element("strong", { textContent: "Dry run: " + plural(changed, "profile would change", "profiles would change") + ", " }),
       plural(summary.unchanged || 0, "already has", "already have") + " these values, " +
-        plural(summary.rejected || 0, "would be refused", "would be refused") + ". ",
+        numbers.format(summary.rejected || 0) + " would be refused. ",
       element("a", { href: "/jobs/" + job.id + "/", textContent: "See the dry run", target: "_blank" }));
     typedBox.hidden = !needsTyping(changed);
     typedInput.value = "";
@@ -395,7 +395,6 @@
       config.filterWords.length ? " matching " + config.filterWords.join(" and ") + "."
         : " (all profiles: the list has no filter).");
     if (matchCount === null) countMatches().then((n) => { if (n !== null) describeScope(); });
-    applyButton.textContent = "Apply";
   }
 
   editButton.addEventListener("click", () => {
