@@ -2,19 +2,25 @@
 
 `parse_filters` turns query parameters (`city=Warsaw`, `tag=vip`, `attributes.plan=gold`,
 `agreements.email=true`, `search=anna`, `job=<id>`: changed by that job) into a queryset, with
-every bad parameter reported as a FieldError naming it.
+every bad parameter reported as a FieldError naming it. A plain `field=value` is exact, as the
+API has always had it; `field[op]=value` takes an operator (OPERATORS), and its text operators
+(`is`, `contains`, `startswith`) ignore case and accents: `city[is]=krakow` finds Kraków.
 """
 
 import base64
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.lookups import Contains, Exact, GreaterThan, LessThan, StartsWith
 
 from dossier.activity.models import Event
+from dossier.core.folding import Fold, fold
 from dossier.profiles.attributes import AttributeDefinition, check_attribute_name, coerce
 from dossier.profiles.errors import FieldError, InvalidValue
 from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_NAME, check_characters, normalize_boolean
@@ -25,6 +31,24 @@ PAGING_PARAMS = {"sort", "limit", "cursor", "format", "page"}
 SORTABLE = {"createdAt": "created_at", "updatedAt": "updated_at", **{n: f.column for n, f in FIELDS_BY_NAME.items()}}
 MAX_LIMIT = 1000
 SEARCH_MAX = 200
+# The operators of `field[op]=value`, as the list's filter form and the chips say them.
+OPERATORS = {"is": "is", "contains": "contains", "startswith": "starts with", "gt": "is greater than",
+             "lt": "is less than", "empty": "is empty", "notempty": "is not empty"}
+VALUELESS = ("empty", "notempty")
+OPERATOR_PARAM = re.compile(r"^(?P<field>[A-Za-z][A-Za-z0-9_.\-]*)\[(?P<op>[a-z]+)\]\Z")
+# Which operators a field takes, by its kind (see `field_kind`).
+KIND_OPERATORS = {
+    "text": ("is", "contains", "startswith", "empty", "notempty"),
+    "ordered": ("is", "gt", "lt", "empty", "notempty"),
+    "choice": ("is", "empty", "notempty"),
+    "list": ("empty", "notempty"),
+    "boolean": ("is",),
+}
+# Standard fields whose `is` compares the normalized value, not folded text.
+_NORMALIZED_IS = ("phone", "countryCode", "sex", "anonymousType", "birthDate")
+_STANDARD_KINDS = {"countryCode": "choice", "sex": "choice", "anonymousType": "choice", "birthDate": "ordered"}
+_ATTRIBUTE_KINDS = {"text": "text", "integer": "ordered", "number": "ordered", "date": "ordered", "datetime": "ordered",
+                    "boolean": "choice", "list": "list"}
 
 
 @dataclass
@@ -44,7 +68,11 @@ def parse_filters(params: Mapping[str, Any], *, extra_filters: Mapping[str, Any]
         values = raw_values if isinstance(raw_values, list) else [raw_values]
         for raw in values:
             try:
-                if name == "search":
+                if "[" in name:
+                    if types is None:
+                        types = dict(AttributeDefinition.objects.values_list("name", "type"))
+                    query = query.filter(_operator_filter(name, raw, types))
+                elif name == "search":
                     query = query.filter(_search(raw))
                 elif name == "tag":
                     query = query.filter(_has_tag(normalize_tag(raw)))
@@ -78,6 +106,71 @@ def parse_filters(params: Mapping[str, Any], *, extra_filters: Mapping[str, Any]
             except InvalidValue as exc:
                 errors.append(FieldError(name, exc.code, exc.message, raw))
     return ProfileQuery(query, errors)
+
+
+def field_kind(name: str, types: Mapping[str, str]) -> str | None:
+    """The kind of a filterable field (a KIND_OPERATORS key), or None if it is not one."""
+    if name in FIELDS_BY_NAME:
+        return _STANDARD_KINDS.get(name, "text")
+    if name.startswith("agreements.") and name[len("agreements."):] in AGREEMENT_CHANNELS:
+        return "boolean"
+    if name.startswith("attributes.") and name[len("attributes."):] in types:
+        return _ATTRIBUTE_KINDS[types[name[len("attributes."):]]]
+    return None
+
+
+def _operator_filter(param: str, raw: Any, types: Mapping[str, str]) -> Any:
+    """`field[op]=value` as one condition (a Q or a lookup expression)."""
+    match = OPERATOR_PARAM.match(param)
+    if match is None or match["op"] not in OPERATORS:
+        raise InvalidValue("unknown_operator", f"operators are {', '.join(OPERATORS)}, as in city[contains]=kra")
+    name, op = match["field"], match["op"]
+    kind = field_kind(name, types)
+    if kind is None:
+        raise InvalidValue("unknown_filter", f"'{name}' is not a field the profile list can filter on")
+    if op not in KIND_OPERATORS[kind]:
+        allowed = ", ".join(f"'{OPERATORS[o]}'" for o in KIND_OPERATORS[kind])
+        raise InvalidValue("invalid_operator", f"'{OPERATORS[op]}' does not apply to this field; it takes {allowed}")
+    if name.startswith("agreements."):
+        return Q(**{AGREEMENT_CHANNELS[name[len("agreements."):]]: normalize_boolean(raw)})
+    if name.startswith("attributes."):
+        return _attribute_condition(name[len("attributes."):], types[name[len("attributes."):]], kind, op, raw)
+    spec = FIELDS_BY_NAME[name]
+    column = spec.column
+    if op in VALUELESS:
+        empty = Q(**{f"{column}__isnull": True})
+        if kind == "text":
+            empty |= Q(**{column: ""})
+        return empty if op == "empty" else ~empty
+    if kind == "text" and not (op == "is" and name in _NORMALIZED_IS):
+        return _folded(Fold(F(column)), op, raw)
+    value = spec.normalize(raw)
+    if value is None:
+        raise InvalidValue("missing_value", "give a value, or use 'is empty'")
+    return {"is": Exact, "gt": GreaterThan, "lt": LessThan}[op](F(column), value)
+
+
+def _attribute_condition(attribute: str, type_: str, kind: str, op: str, raw: Any) -> Any:
+    path = f"attributes__{attribute}"
+    if op in VALUELESS:
+        empty = ~Q(attributes__has_key=attribute) | Q(**{path: None})
+        if kind == "text":
+            empty |= Q(**{path: ""})
+        return empty if op == "empty" else ~empty
+    if kind == "text":
+        return _folded(Fold(KT(path)), op, raw)
+    value = coerce(type_, raw)
+    if op == "is":
+        return Q(**{path: value})
+    return Q(**{f"{path}__{op}": value})
+
+
+def _folded(expression: Fold, op: str, raw: Any) -> Any:
+    text = str(raw).strip()[:SEARCH_MAX]
+    check_characters(text)
+    if not text:
+        raise InvalidValue("missing_value", "give a value, or use 'is empty'")
+    return {"is": Exact, "contains": Contains, "startswith": StartsWith}[op](expression, fold(text))
 
 
 def _has_tag(name: str) -> Exists:
