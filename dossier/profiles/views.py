@@ -1,8 +1,8 @@
-"""Browser pages of profiles: the list (search, filters, keyset paging, batch Edit) and the card.
+"""Browser pages of profiles: the list (search, filters, numbered pages, batch Edit) and the card.
 
-Both pages read with a fixed number of queries whatever the data size: the list pages by keyset
-(`filters.page`) and never counts its matches itself (`profile_count` does, in a request of its
-own that list.js makes, or the page when asked with `count=exact`); the card reads one page
+Both pages read with a fixed number of queries whatever the data size: the list reads one page
+(`filters.numbered_page`) and never counts its matches itself (`profile_count` does, in a request
+of its own that list.js makes, or the page when asked with `count=exact`); the card reads one page
 of the activity list through the (profile, id) index. Every write goes through the profile
 services with `source: ui`; the list's Edit pop-up posts to the batch-edit API from list.js.
 """
@@ -19,7 +19,7 @@ from django.http import Http404, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from dossier.accounts.access import browser_page, may_edit
+from dossier.accounts.access import EDIT_ROLES, browser_page, may_edit
 from dossier.activity import event_types
 from dossier.activity.models import Event
 from dossier.core.params import row_id
@@ -27,8 +27,16 @@ from dossier.jobs.models import Job
 from dossier.profiles.changes import ChangeContext, load_states
 from dossier.profiles.consents import consents_of
 from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
-from dossier.profiles.fields import STANDARD_FIELDS
-from dossier.profiles.filters import page, parse_filters
+from dossier.profiles.fields import AGREEMENT_CHANNELS, STANDARD_FIELDS
+from dossier.profiles.filters import (
+    KIND_OPERATORS,
+    OPERATOR_PARAM,
+    OPERATORS,
+    VALUELESS,
+    field_kind,
+    numbered_page,
+    parse_filters,
+)
 from dossier.profiles.forms import (
     ATTRIBUTES,
     CARD_SECTIONS,
@@ -43,15 +51,19 @@ from dossier.profiles.forms import (
     submitted_changes,
 )
 from dossier.profiles.models import AttributeDefinition, Company, Profile, ProfileTag, Tag
-from dossier.profiles.services import do_add_event, do_update_profile
+from dossier.profiles.services import do_add_event, do_create_profile, do_update_profile
 
 LIST_PAGE_SIZE = 50
+PAGE_SIZES = (25, 50, 100)
 EVENTS_PAGE_SIZE = 25
 SUGGESTIONS_MAX = 500
+# The filter form's condition rows (field, operator, value), turned into `field[op]=value`.
+CONDITION_INPUTS = ("cond_field", "cond_op", "cond_value")
 # Query parameters of the list page that are not filters of the profile list.
-PAGE_PARAMS = ("sort", "cursor", "count", "edited", "filter_field", "filter_value")
+PAGE_PARAMS = ("sort", "page", "size", "cursor", "count", "edited", *CONDITION_INPUTS)
 # Filters the list's form has an input of their own for; the others are picked by field name.
 OWN_INPUTS = ("search", "tag", "company")
+JOB_FILTER_LABEL = "Changed by job"
 SORT_CHOICES = (
     ("-createdAt", "Newest first"), ("createdAt", "Oldest first"), ("-updatedAt", "Recently updated"),
     ("lastName", "Last name A–Z"), ("-lastName", "Last name Z–A"), ("city", "City A–Z"), ("email", "Email A–Z"),
@@ -74,7 +86,7 @@ def profile_name(first: str | None, last: str | None, display: str | None, email
 
 def filter_labels(definitions: list[dict]) -> dict[str, str]:
     """Every filterable parameter of the list with its label, in the order the picker shows them."""
-    labels = {"search": "Search", "tag": "Tag", "company": "Company", "job": "Changed by job"}
+    labels = {"search": "Search", "tag": "Tag", "company": "Company", "job": JOB_FILTER_LABEL}
     labels.update({spec.name: spec.label for spec in STANDARD_FIELDS})
     labels.update({f"agreements.{channel}": f"{label} agreement" for channel, label in CHANNEL_LABELS.items()})
     labels.update({f"attributes.{d['name']}": d["label"] or d["name"] for d in definitions})
@@ -88,11 +100,22 @@ class FilterChip:
     label: str
     value: str
     remove_url: str
+    op: str = "is"
 
     @property
     def words(self) -> str:
-        """The filter as the Edit pop-up says it: `City is Warsaw`."""
-        return f"{self.label} is {self.value}"
+        """The filter as people say it: `City is Warsaw`, `City contains kra`, `Phone is empty`,
+        `Changed by job 5f0c…`."""
+        verb = "" if self.label == JOB_FILTER_LABEL else f" {OPERATORS[self.op]}"
+        return f"{self.label}{verb}" + ("" if self.op in VALUELESS else f" {self.value}")
+
+
+@dataclass
+class Condition:
+    """One row of the filter form: field, operator, value."""
+    field: str
+    op: str
+    value: str
 
 
 @dataclass
@@ -116,12 +139,13 @@ def profile_list(request):
     definitions = attribute_definitions()
     labels = filter_labels(definitions)
     query = parse_filters(filters)
-    errors = [f"{labels.get(e.field, e.field)}: {e.message}" for e in query.errors]
+    errors = [f"{_param_label(e.field, labels)}: {e.message}" for e in query.errors]
     sort = request.GET.get("sort") or SORT_CHOICES[0][0]
-    rows, next_cursor, count = [], None, None
+    number, size = _page_number(request.GET.get("page"), errors), _page_size(request.GET.get("size"))
+    rows, has_next, count = [], False, None
     if not errors:
         try:
-            profiles, next_cursor = page(query.queryset, sort=sort, limit=LIST_PAGE_SIZE, cursor=request.GET.get("cursor"))
+            profiles, has_next = numbered_page(query.queryset, sort=sort, number=number, size=size)
         except InvalidValue as exc:
             errors.append(exc.message)
         else:
@@ -131,6 +155,7 @@ def profile_list(request):
     companies = list(Company.objects.order_by("name").values_list("id", "name")[:SUGGESTIONS_MAX])
     chips = _chips(request.GET, filters, labels, dict(companies))
     search = request.GET.get("search", "")
+    types = {d["name"]: d["type"] for d in definitions}
     context = {
         "nav": "profiles",
         "rows": rows,
@@ -138,16 +163,20 @@ def profile_list(request):
         "count": count,
         "exact_count_url": _query_url(request.GET, set={"count": "exact"}),
         "count_url": reverse("profile-count") + _query_url(request.GET, drop=PAGE_PARAMS),
-        "next_url": _query_url(request.GET, set={"cursor": next_cursor}, drop=("edited",)) if next_cursor else "",
-        "first_url": _query_url(request.GET, drop=("cursor", "edited")) if request.GET.get("cursor") else "",
+        "pager": _pager(request.GET, number, size, has_next, count),
+        "page_size": size,
+        "page_sizes": PAGE_SIZES,
         "search": search,
         "tag": request.GET.get("tag", ""),
         "company": request.GET.get("company", ""),
         "sort": sort,
         "sort_choices": SORT_CHOICES,
         "hidden_filters": _hidden_filters(filters),
+        "conditions": _conditions(filters) + [Condition("", "is", "")],
         "chips": chips,
-        "filter_fields": [(k, v) for k, v in labels.items() if k not in (*OWN_INPUTS, "job")],
+        "filter_fields": [(key, label, " ".join(KIND_OPERATORS[field_kind(key, types) or "text"]))
+                          for key, label in labels.items() if key not in (*OWN_INPUTS, "job")],
+        "operators": OPERATORS.items(),
         "companies": companies,
         "channels": CHANNEL_LABELS.items(),
         "tag_suggestions": Tag.objects.order_by("name").values_list("name", flat=True)[:SUGGESTIONS_MAX],
@@ -159,29 +188,84 @@ def profile_list(request):
     return render(request, "profiles/list.html", context, status=422 if errors else 200)
 
 
+def _param_label(param: str, labels: dict[str, str]) -> str:
+    """`city[contains]` as `City contains`, `city` as `City`."""
+    match = OPERATOR_PARAM.match(param)
+    if match and match["op"] in OPERATORS:
+        return f"{labels.get(match['field'], match['field'])} {OPERATORS[match['op']]}"
+    return labels.get(param, param)
+
+
+def _page_number(raw: str | None, errors: list[str]) -> int:
+    if raw in (None, ""):
+        return 1
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        errors.append("Page: must be a page number from 1")
+        return 1
+    return int(raw)
+
+
+def _page_size(raw: str | None) -> int:
+    return int(raw) if raw in {str(n) for n in PAGE_SIZES} else LIST_PAGE_SIZE
+
+
+def _pager(params: QueryDict, number: int, size: int, has_next: bool, count: int | None) -> dict:
+    """Previous, the page numbers around this one, Next; the last page once the count is known."""
+    last = max(1, -(-count // size)) if count is not None else (number + 1 if has_next else number)
+    numbers = sorted({1, *range(max(1, number - 2), min(last, number + 2) + 1)} | ({last} if count is not None else set()))
+    def url(n: int) -> str:
+        return _query_url(params, set={"page": str(n)} if n > 1 else {}, drop=("edited", "cursor", "page"))
+    links, previous = [], 0
+    for n in numbers:
+        if n > previous + 1:
+            links.append({"gap": True})
+        links.append({"number": n, "url": url(n), "current": n == number})
+        previous = n
+    return {
+        "previous": url(number - 1) if number > 1 else "",
+        "next": url(number + 1) if has_next else "",
+        "links": links if len(links) > 1 else [],
+    }
+
+
+def _conditions(filters: dict[str, list]) -> list[Condition]:
+    """The `field[op]` filters as rows of the filter form, so they stay editable."""
+    rows = []
+    for key, values in filters.items():
+        match = OPERATOR_PARAM.match(key)
+        if match and match["op"] in OPERATORS:
+            rows.extend(Condition(match["field"], match["op"], "" if match["op"] in VALUELESS else value) for value in values)
+    return rows
+
+
 def _canonical_query(params: QueryDict) -> str | None:
-    """The query string without empty values, with the picked filter as `field=value`; None if
-    the request already has that shape (the filter form can submit blanks and the picker pair)."""
-    picked = params.get("filter_field", "")
-    if not picked and all(value != "" for _, values in params.lists() for value in values):
+    """The query string without empty values, with the form's condition rows as `field[op]=value`;
+    None if the request already has that shape (the filter form submits blanks and the rows).
+
+    The form holds every `field[op]` filter as a row, so its rows replace them; a row without a
+    field or (for operators that take one) a value is dropped."""
+    has_rows = any(key in params for key in CONDITION_INPUTS)
+    if not has_rows and all(value != "" for _, values in params.lists() for value in values):
         return None
     clean = QueryDict(mutable=True)
     for key, values in params.lists():
-        if key in ("filter_field", "filter_value"):
+        if key in CONDITION_INPUTS or (has_rows and OPERATOR_PARAM.match(key)):
             continue
         for value in values:
             if value != "":
                 clean.appendlist(key, value)
-    value = params.get("filter_value", "").strip()
-    if picked and value:
-        clean.appendlist(picked, value)
-        clean.pop("cursor", None)
-    return clean.urlencode()
+    if has_rows:
+        for name, op, value in zip(params.getlist("cond_field"), params.getlist("cond_op"), params.getlist("cond_value")):
+            value = value.strip()
+            if name and (op in VALUELESS or value):
+                clean.appendlist(f"{name}[{op}]", "1" if op in VALUELESS else value)
+        clean.pop("page", None)
+    return clean.urlencode(safe="[]")
 
 
 def _hidden_filters(filters: dict[str, list]) -> list[tuple[str, str]]:
     """The active filters the form has no input for, so that submitting it keeps them."""
-    return [(key, value) for key, values in filters.items()
+    return [(key, value) for key, values in filters.items() if not OPERATOR_PARAM.match(key)
             for value in (values[1:] if key in OWN_INPUTS else values)]
 
 
@@ -191,7 +275,7 @@ def _query_url(params: QueryDict, *, set: dict | None = None, drop: tuple[str, .
         query.pop(key, None)
     for key, value in (set or {}).items():
         query[key] = value
-    return "?" + query.urlencode() if query else "?"
+    return "?" + query.urlencode(safe="[]") if query else "?"
 
 
 def _chips(params: QueryDict, filters: dict[str, list], labels: dict[str, str], companies: dict) -> list[FilterChip]:
@@ -199,12 +283,15 @@ def _chips(params: QueryDict, filters: dict[str, list], labels: dict[str, str], 
     for key, values in filters.items():
         if key == "search":
             continue
+        match = OPERATOR_PARAM.match(key)
+        name, op = (match["field"], match["op"]) if match and match["op"] in OPERATORS else (key, "is")
         for value in values:
             rest = params.copy()
             rest.setlist(key, [v for v in values if v != value])
             rest.pop("cursor", None)
+            rest.pop("page", None)
             shown = companies.get(_uuid_or_none(value), value) if key == "company" else value
-            chips.append(FilterChip(labels.get(key, key), str(shown), "?" + rest.urlencode()))
+            chips.append(FilterChip(labels.get(name, name), str(shown), "?" + rest.urlencode(safe="[]"), op))
     return chips
 
 
@@ -228,6 +315,43 @@ def _list_rows(profiles: list[Profile]) -> list[ListRow]:
     for row in rows.values():
         row.tags.sort()
     return list(rows.values())
+
+
+# The sections of the New profile form: the card's, without anonymousType, which a new profile
+# takes from its identifiers (recognized once it has an email, phone or customId).
+NEW_PROFILE_SECTIONS = ("profile", "contact", "other", SUBSCRIPTIONS, ATTRIBUTES)
+BLANK_STATE = {**{spec.column: None for spec in STANDARD_FIELDS}, "attributes": {},
+               **{column: False for column in AGREEMENT_CHANNELS.values()}}
+
+
+@browser_page(read=EDIT_ROLES)
+def profile_new(request):
+    """A form with the card's fields, blank; saving creates the profile and opens its card."""
+    definitions = attribute_definitions()
+    sections = []
+    for key in NEW_PROFILE_SECTIONS:
+        fields = [f for f in section_fields(key, BLANK_STATE, definitions) if f.name != "anonymousType"]
+        sections.append({"key": key, "title": SECTIONS_BY_KEY[key].title, "fields": fields, "errors": []})
+    status = 200
+    if request.method == "POST":
+        data = {}
+        for section in sections:
+            data.update(submitted_changes(section["fields"], request.POST))
+        try:
+            if not data:
+                raise ProfileWriteRejected([FieldError("", "empty", "Fill in at least one field.")])
+            created = do_create_profile(data, ui_context(request))
+        except ProfileWriteRejected as exc:
+            for section in sections:
+                show_submitted(section["fields"], request.POST, exc.errors)
+            placed = {f.name for section in sections for f in section["fields"]}
+            sections[0]["errors"] = [f"{e.field}: {e.message}" if e.field else e.message
+                                     for e in exc.errors if e.field not in placed]
+            status = exc.status
+        else:
+            messages.success(request, "Profile created.")
+            return redirect("profile-card", profile_id=created.id)
+    return render(request, "profiles/new.html", {"nav": "profiles", "sections": sections}, status=status)
 
 
 @browser_page()

@@ -54,10 +54,37 @@ def test_search_finds_by_name_and_email(login_as, make_profile):
     assert names_on(client.get("/profiles/", {"search": "beata@"})) == ["Beata"]
 
 
-def test_picked_filter_becomes_a_field_parameter(login_as):
-    response = login_as("viewer").get("/profiles/", {"search": "", "filter_field": "lastName", "filter_value": "Nowak", "sort": "city"})
+def test_condition_rows_become_operator_parameters(login_as):
+    response = login_as("viewer").get("/profiles/", {
+        "search": "", "sort": "city", "page": "3", "city[contains]": "old row, replaced by the rows",
+        "cond_field": ["lastName", "city", "phone", ""], "cond_op": ["is", "contains", "empty", "is"],
+        "cond_value": ["Nowak", " ", "ignored", ""]})
     assert response.status_code == 302
-    assert response["Location"] == "/profiles/?sort=city&lastName=Nowak"
+    # a blank value drops its row, a valueless operator keeps it, the page starts again at 1
+    assert response["Location"] == "/profiles/?sort=city&lastName[is]=Nowak&phone[empty]=1"
+
+
+def test_text_conditions_ignore_case_and_accents(login_as, make_profile):
+    make_profile(firstName="Anna", city="Kraków")
+    make_profile(firstName="Beata", city="KRAKOW")
+    make_profile(firstName="Celina", city="Warsaw")
+    make_profile(firstName="Dorota")
+    client = login_as("viewer")
+    assert sorted(names_on(client.get("/profiles/", {"city[is]": "krakow"}))) == ["Anna", "Beata"]
+    assert sorted(names_on(client.get("/profiles/", {"city[startswith]": "kra"}))) == ["Anna", "Beata"]
+    assert names_on(client.get("/profiles/", {"city[empty]": "1"})) == ["Dorota"]
+    html = client.get("/profiles/", {"city[contains]": "RAK"}).content.decode()
+    assert 'aria-label="Remove filter City contains RAK"' in html
+    # the condition stays in the form, field, operator and value chosen
+    assert re.search(r'<option value="city" data-ops="is contains startswith empty notempty" selected>City</option>', html)
+    assert '<option value="contains" selected>contains</option>' in html
+    assert 'value="RAK"' in html
+
+
+def test_a_condition_that_does_not_fit_its_field_is_named(login_as):
+    response = login_as("viewer").get("/profiles/", {"city[gt]": "5"})
+    assert response.status_code == 422
+    assert "City is greater than: &#x27;is greater than&#x27; does not apply to this field" in response.content.decode()
 
 
 def test_invalid_filter_is_reported_by_name(login_as, make_profile):
@@ -72,21 +99,49 @@ def test_invalid_filter_is_reported_by_name(login_as, make_profile):
 def test_active_filters_show_as_removable_chips(login_as):
     response = login_as("viewer").get("/profiles/", {"city": "Warsaw", "tag": "vip"})
     html = response.content.decode()
-    assert 'aria-label="Remove filter City: Warsaw"' in html
-    assert '<a href="?tag=vip" aria-label="Remove filter City: Warsaw">' in html
+    assert 'aria-label="Remove filter City is Warsaw"' in html
+    assert '<a href="?tag=vip" aria-label="Remove filter City is Warsaw">' in html
 
 
-def test_list_pages_by_keyset(login_as, make_profile, monkeypatch):
+def test_list_pages_by_number(login_as, make_profile, monkeypatch):
     monkeypatch.setattr(views, "LIST_PAGE_SIZE", 2)
     for name in ("Anna", "Beata", "Celina", "Dorota", "Ewa"):
         make_profile(firstName=name, lastName=name)
     client = login_as("viewer")
     response = client.get("/profiles/", {"sort": "lastName"})
     seen = names_on(response)
-    while (match := re.search(r'<a href="(\?[^"]*cursor=[^"]*)">Next page</a>', response.content.decode())):
+    while (match := re.search(r'<a href="(\?[^"]*)" rel="next">Next</a>', response.content.decode())):
         response = client.get("/profiles/" + match.group(1).replace("&amp;", "&"))
         seen += names_on(response)
     assert seen == ["Anna Anna", "Beata Beata", "Celina Celina", "Dorota Dorota", "Ewa Ewa"]
+    html = response.content.decode()
+    assert '<span aria-current="page">3</span>' in html and 'aria-label="Page 1"' in html
+    assert 'rel="prev"' in html
+    html = client.get("/profiles/", {"sort": "lastName", "count": "exact"}).content.decode()
+    assert 'aria-label="Page 3"' in html  # the last page, once counted
+    assert names_on(client.get("/profiles/", {"sort": "lastName", "size": "25"})) == seen
+    assert client.get("/profiles/", {"page": "0"}).status_code == 422
+
+
+def test_new_profile_form_creates_and_opens_the_card(login_as):
+    client = login_as("editor")
+    assert client.get("/profiles/").content.decode().count('href="/profiles/new/"') == 1
+    response = client.post("/profiles/new/", {"firstName": "Zofia", "email": "not-an-email", "city": "Łódź"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'value="Łódź"' in html and "field-error" in html
+    response = client.post("/profiles/new/", {"firstName": "Zofia", "email": "zofia@example.pl", "agreements.email": "on"})
+    assert response.status_code == 302
+    card = client.get(response["Location"]).content.decode()
+    assert "Profile created." in card and "zofia@example.pl" in card
+    assert client.post("/profiles/new/", {}).status_code == 422
+
+
+def test_viewers_get_no_new_profile_form(login_as):
+    client = login_as("viewer")
+    assert 'href="/profiles/new/"' not in client.get("/profiles/").content.decode()
+    assert client.get("/profiles/new/").status_code == 403
+    assert client.post("/profiles/new/", {"firstName": "X"}).status_code == 403
 
 
 def test_the_page_counts_matches_only_when_asked(login_as, make_profile):
@@ -158,7 +213,7 @@ def test_list_shows_the_profiles_a_job_changed(login_as, make_profile):
                       content_type="application/json").json()
     response = client.get("/profiles/", {"job": job["id"]})
     assert names_on(response) == ["Anna"]
-    assert f'Changed by job: {job["id"]}' in response.content.decode()
+    assert f'Changed by job {job["id"]}' in response.content.decode()
 
 
 def test_list_escapes_values(login_as, make_profile):

@@ -32,6 +32,56 @@
       .catch(() => null);  // the Count matching profiles link stays
   }
   countMatches();
+
+  // --- the filter form's condition rows --------------------------------------------------------
+  // Each field offers only the operators it takes (its option's data-ops); a valueless operator
+  // (is empty, is not empty) hides the value; Add condition copies a blank row.
+
+  const conditionsBox = document.getElementById("conditions");
+  const addCondition = document.getElementById("add-condition");
+  let conditionRows = conditionsBox ? conditionsBox.querySelectorAll(".condition").length : 0;
+
+  function fitOperators(row) {
+    const fieldSelect = row.querySelector(".cond-field");
+    const opSelect = row.querySelector(".cond-op");
+    const picked = fieldSelect.selectedOptions[0];
+    const ops = picked && picked.dataset.ops ? picked.dataset.ops.split(" ") : null;
+    Array.from(opSelect.options).forEach((option) => {
+      option.hidden = ops !== null && !ops.includes(option.value);
+      option.disabled = option.hidden;
+    });
+    if (opSelect.selectedOptions[0] && opSelect.selectedOptions[0].disabled) opSelect.value = ops[0];
+    const valueless = opSelect.value === "empty" || opSelect.value === "notempty";
+    row.querySelector(".cond-value").closest(".field").hidden = valueless;
+  }
+
+  function wireCondition(row) {
+    row.querySelector(".cond-field").addEventListener("change", () => fitOperators(row));
+    row.querySelector(".cond-op").addEventListener("change", () => fitOperators(row));
+    fitOperators(row);
+  }
+
+  if (conditionsBox) {
+    conditionsBox.querySelectorAll(".condition").forEach(wireCondition);
+    addCondition.hidden = false;
+    addCondition.addEventListener("click", () => {
+      const rows = conditionsBox.querySelectorAll(".condition");
+      const copy = rows[rows.length - 1].cloneNode(true);
+      conditionRows += 1;
+      copy.querySelectorAll("select, input").forEach((input) => {
+        const kind = input.classList.contains("cond-field") ? "field" : input.classList.contains("cond-op") ? "op" : "value";
+        input.id = "cond-" + kind + "-" + conditionRows;
+        input.closest(".field").querySelector("label").htmlFor = input.id;
+        if (kind === "field") input.value = "";
+        if (kind === "op") input.value = "is";
+        if (kind === "value") input.value = "";
+      });
+      addCondition.before(copy);
+      wireCondition(copy);
+      copy.querySelector(".cond-field").focus();
+    });
+  }
+
   if (!document.getElementById("editor-config")) return;
 
   const config = JSON.parse(document.getElementById("editor-config").textContent);
@@ -87,7 +137,7 @@
   }
 
   function morePagesMatch() {
-    return document.querySelector(".pager a") !== null;
+    return document.querySelector(".pager a[rel=next], .pager a[rel=prev]") !== null;
   }
 
   rowBoxes.forEach((box) => box.addEventListener("change", () => {
