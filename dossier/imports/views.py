@@ -32,7 +32,8 @@ from dossier.imports.parsing import DELIMITER_NAMES, JSONL, FileRejected
 from dossier.imports.serializers import error_report_response
 from dossier.imports.services import STATUSES, do_start_import, plan_for, store_file
 from dossier.imports.storage import UploadRemoved
-from dossier.jobs.views import describe_change, undo_context
+from dossier.jobs.views import undo_context
+from dossier.profiles.labels import attribute_definitions, describe_change, path_labels
 from dossier.profiles.attributes import TYPES
 from dossier.profiles.fields import AGREEMENT_CHANNELS, IDENTIFIER_FIELDS, STANDARD_FIELDS
 from dossier.profiles.forms import CHANNEL_LABELS
@@ -183,13 +184,14 @@ def import_detail(request, import_id):
     counts = [(status, job.summary.get(status, 0)) for status in STATUSES]
     offset = job.state.get("offset", run.file.data_offset)
     can_edit = may_edit(request)
+    labels = path_labels(attribute_definitions())
     return render(request, "imports/detail.html", {
         "nav": "imports", "run": run, "job": job, "counts": counts, "can_edit": can_edit,
         **(undo_context(job, can_edit) if not run.dry_run else {}),
         "attributes": sorted(job.summary.get("attributes", {}).items()), "errors": job.errors[:50],
         "plan": plan, "percent": round(100 * offset / run.file.size) if run.file.size else 0,
         "read": job.summary.get("scan") or {}, "not_imported": [c for c in plan.columns if c.target == IGNORE],
-        "samples": [{**sample, "changes": [{**describe_change(c), "label": c["attribute"]} for c in sample["changes"]]}
+        "samples": [{**sample, "changes": [describe_change(c, labels) for c in sample["changes"]]}
                     for sample in job.summary.get("sample", [])],
     })
 

@@ -15,6 +15,16 @@ from dossier.accounts.models import ROLE_SCOPES
 from dossier.core.api import ApiError, Principal
 from dossier.jobs.models import Job
 from dossier.jobs.services import active_undo, do_cancel_job, do_undo_job, get_job, jobs_newest_first, undo_refusal
+from dossier.profiles.labels import (
+    attribute_definitions,
+    company_names,
+    describe_change,
+    describe_filters,
+    label_of,
+    path_labels,
+    profile_names,
+    value_words,
+)
 
 PAGE_SIZE = 50
 COUNTERS = (("created", "Created"), ("updated", "Updated"), ("changed", "Changed"), ("unchanged", "Unchanged"),
@@ -33,30 +43,24 @@ def _principal(request) -> Principal:
     return Principal("user", request.user.get_username(), ROLE_SCOPES[request.role], request.user)
 
 
-def describe_change(change: dict) -> dict:
-    """One change as the page shows it: attribute, before, after."""
-    if change["attribute"] == "tags":
-        return {"attribute": "tags", "old": ", ".join(change["removed"]) and "− " + ", ".join(change["removed"]),
-                "new": ", ".join(change["added"]) and "+ " + ", ".join(change["added"])}
-    old, new = change.get("old"), change.get("new")
-    if change["attribute"] == "company":
-        old, new = (old or {}).get("name"), (new or {}).get("name")
-    return {"attribute": change["attribute"], "old": old, "new": new}
-
-
-def requested_changes(job: Job) -> list[tuple[str, str]]:
-    """A batch edit's selection and changes as (label, value) rows, values as text."""
+def requested_changes(job: Job, labels: dict[str, str]) -> list[tuple[str, str]]:
+    """A batch edit's selection and changes in words, as (label, value) rows."""
     selection, changes = job.params.get("selection", {}), job.params.get("changes", {})
     if "filter" in selection:
-        rows = [("Selection", "profiles matching " + (", ".join(f"{k}={v}" for k, v in selection["filter"].items()) or "any filter"))]
+        words = describe_filters(selection["filter"])
+        rows = [("Selection", "all profiles matching " + " and ".join(words) if words else "all profiles (no filter)")]
     else:
-        rows = [("Selection", f"{selection.get('ids', 0)} selected profiles")]
-    rows += [(f"Set {path}", str(value)) for path, value in changes.get("set", {}).items()]
-    rows += [("Clear", ", ".join(changes["clear"]))] if changes.get("clear") else []
+        count = selection.get("ids", 0)  # the job keeps the number of ids, not the ids
+        rows = [("Selection", f"{count} selected profile{'s' if count != 1 else ''}")]
+    rows += [(f"Set {label_of(path, labels)}", value_words(path, value)) for path, value in changes.get("set", {}).items()]
+    rows += [("Clear", ", ".join(label_of(path, labels) for path in changes["clear"]))] if changes.get("clear") else []
     rows += [("Add tags", ", ".join(changes["addTags"]))] if changes.get("addTags") else []
     rows += [("Remove tags", ", ".join(changes["removeTags"]))] if changes.get("removeTags") else []
-    rows += [(f"{channel} agreement", "on" if value else "off") for channel, value in changes.get("agreements", {}).items()]
-    rows += [("Company", changes["companyId"] or "none")] if "companyId" in changes else []
+    rows += [(label_of(f"agreements.{channel}", labels), "subscribe" if value else "unsubscribe")
+             for channel, value in changes.get("agreements", {}).items()]
+    if "companyId" in changes:
+        company = company_names([changes["companyId"]]).get(str(changes["companyId"])) if changes["companyId"] else None
+        rows.append(("Company", company or ("remove" if not changes["companyId"] else str(changes["companyId"]))))
     return rows
 
 
@@ -76,6 +80,9 @@ def job_list(request):
 def job_detail(request, job_id):
     job = _job_or_404(job_id)
     can_edit = may_edit(request)
+    labels = path_labels(attribute_definitions())
+    sample = job.summary.get("sample", [])
+    names = profile_names(s["profileId"] for s in sample)
     context = {
         "nav": "jobs",
         "job": job,
@@ -83,11 +90,11 @@ def job_detail(request, job_id):
         "can_edit": can_edit,
         "counters": _counters(job),
         "attributes": sorted(job.summary.get("attributes", {}).items()),
-        "sample": [{"profile_id": s["profileId"], "changes": [describe_change(c) for c in s["changes"]]}
-                   for s in job.summary.get("sample", [])],
+        "sample": [{"profile_id": s["profileId"], "name": names.get(str(s["profileId"]), "deleted profile"),
+                    "changes": [describe_change(c, labels) for c in s["changes"]]} for s in sample],
         "error_count": job.summary.get("errorCount", len(job.errors)),
         "can_cancel": can_edit and not job.is_finished,
-        "requested": requested_changes(job) if job.kind == Job.Kind.BATCH_EDIT else [],
+        "requested": requested_changes(job, labels) if job.kind == Job.Kind.BATCH_EDIT else [],
     }
     return render(request, "jobs/detail.html", context)
 

@@ -50,7 +50,8 @@ from dossier.profiles.forms import (
     show_submitted,
     submitted_changes,
 )
-from dossier.profiles.models import AttributeDefinition, Company, Profile, ProfileTag, Tag
+from dossier.profiles.labels import attribute_definitions, filter_words, label_of, path_labels, profile_name, value_words
+from dossier.profiles.models import Company, Profile, ProfileTag, Tag
 from dossier.profiles.services import do_add_event, do_create_profile, do_update_profile
 
 LIST_PAGE_SIZE = 50
@@ -63,7 +64,6 @@ CONDITION_INPUTS = ("cond_field", "cond_op", "cond_value")
 PAGE_PARAMS = ("sort", "page", "size", "cursor", "count", "edited", *CONDITION_INPUTS)
 # Filters the list's form has an input of their own for; the others are picked by field name.
 OWN_INPUTS = ("search", "tag", "company")
-JOB_FILTER_LABEL = "Changed by job"
 SORT_CHOICES = (
     ("-createdAt", "Newest first"), ("createdAt", "Oldest first"), ("-updatedAt", "Recently updated"),
     ("lastName", "Last name A–Z"), ("-lastName", "Last name Z–A"), ("city", "City A–Z"), ("email", "Email A–Z"),
@@ -75,39 +75,12 @@ def ui_context(request) -> ChangeContext:
                          request_id=getattr(request, "request_id", ""))
 
 
-def attribute_definitions() -> list[dict]:
-    return list(AttributeDefinition.objects.order_by("name").values("name", "label", "type"))
-
-
-def profile_name(first: str | None, last: str | None, display: str | None, email: str | None, custom_id: str | None) -> str:
-    full = " ".join(part for part in (first, last) if part)
-    return display or full or email or custom_id or "Anonymous profile"
-
-
-def filter_labels(definitions: list[dict]) -> dict[str, str]:
-    """Every filterable parameter of the list with its label, in the order the picker shows them."""
-    labels = {"search": "Search", "tag": "Tag", "company": "Company", "job": JOB_FILTER_LABEL}
-    labels.update({spec.name: spec.label for spec in STANDARD_FIELDS})
-    labels.update({f"agreements.{channel}": f"{label} agreement" for channel, label in CHANNEL_LABELS.items()})
-    labels.update({f"attributes.{d['name']}": d["label"] or d["name"] for d in definitions})
-    return labels
-
-
 # --- the list ---------------------------------------------------------------------------------
 
 @dataclass
 class FilterChip:
-    label: str
-    value: str
+    words: str  # the filter as people say it: `City is Warsaw`, `City contains kra`, `Phone is empty`
     remove_url: str
-    op: str = "is"
-
-    @property
-    def words(self) -> str:
-        """The filter as people say it: `City is Warsaw`, `City contains kra`, `Phone is empty`,
-        `Changed by job 5f0c…`."""
-        verb = "" if self.label == JOB_FILTER_LABEL else f" {OPERATORS[self.op]}"
-        return f"{self.label}{verb}" + ("" if self.op in VALUELESS else f" {self.value}")
 
 
 @dataclass
@@ -137,7 +110,7 @@ def profile_list(request):
         return redirect(f"{request.path}?{canonical}" if canonical else request.path)
     filters = {k: request.GET.getlist(k) for k in request.GET if k not in PAGE_PARAMS}
     definitions = attribute_definitions()
-    labels = filter_labels(definitions)
+    labels = path_labels(definitions)
     query = parse_filters(filters)
     errors = [f"{_param_label(e.field, labels)}: {e.message}" for e in query.errors]
     sort = request.GET.get("sort") or SORT_CHOICES[0][0]
@@ -153,7 +126,7 @@ def profile_list(request):
             if request.GET.get("count") == "exact":
                 count = query.queryset.order_by().count()
     companies = list(Company.objects.order_by("name").values_list("id", "name")[:SUGGESTIONS_MAX])
-    chips = _chips(request.GET, filters, labels, dict(companies))
+    chips = _chips(request.GET, filters, labels, {str(k): v for k, v in companies})
     search = request.GET.get("search", "")
     types = {d["name"]: d["type"] for d in definitions}
     context = {
@@ -174,8 +147,8 @@ def profile_list(request):
         "hidden_filters": _hidden_filters(filters),
         "conditions": _conditions(filters) + [Condition("", "is", "")],
         "chips": chips,
-        "filter_fields": [(key, label, " ".join(KIND_OPERATORS[field_kind(key, types) or "text"]))
-                          for key, label in labels.items() if key not in (*OWN_INPUTS, "job")],
+        "filter_fields": [(key, label, " ".join(KIND_OPERATORS[field_kind(key, types)]))
+                          for key, label in labels.items() if field_kind(key, types)],
         "operators": OPERATORS.items(),
         "companies": companies,
         "channels": CHANNEL_LABELS.items(),
@@ -283,15 +256,12 @@ def _chips(params: QueryDict, filters: dict[str, list], labels: dict[str, str], 
     for key, values in filters.items():
         if key == "search":
             continue
-        match = OPERATOR_PARAM.match(key)
-        name, op = (match["field"], match["op"]) if match and match["op"] in OPERATORS else (key, "is")
         for value in values:
             rest = params.copy()
             rest.setlist(key, [v for v in values if v != value])
             rest.pop("cursor", None)
             rest.pop("page", None)
-            shown = companies.get(_uuid_or_none(value), value) if key == "company" else value
-            chips.append(FilterChip(labels.get(name, name), str(shown), "?" + rest.urlencode(safe="[]"), op))
+            chips.append(FilterChip(filter_words(key, value, labels, companies), "?" + rest.urlencode(safe="[]")))
     return chips
 
 
@@ -377,7 +347,8 @@ def _finished_job(job_id: str | None) -> dict | None:
 
 @dataclass
 class ChangeLine:
-    attribute: str
+    path: str  # as stored: attributes.loyaltyPoints
+    label: str  # as read: Loyalty points
     old: str = ""
     new: str = ""
     added: str = ""
@@ -445,7 +416,7 @@ def _render_card(request, state: dict, failed: CardErrors | None = None, status:
                                  "notice": failed.notice if failed_here else ""}
     sections[SUBSCRIPTIONS]["consents"] = _consent_lines(consents_of([state["id"]])[state["id"]])
     event_type = request.GET.get("type", "")
-    events, older_url = _activity(request, state["id"], event_type)
+    events, older_url = _activity(request, state["id"], event_type, path_labels(definitions))
     company = Company.objects.filter(id=state["company_id"]).values("id", "name").first() if state["company_id"] else None
     can_edit = may_edit(request)
     context = {
@@ -472,7 +443,7 @@ def _render_card(request, state: dict, failed: CardErrors | None = None, status:
     return render(request, "profiles/card.html", context, status=status)
 
 
-def _activity(request, profile_id: uuid.UUID, event_type: str) -> tuple[list[EventView], str]:
+def _activity(request, profile_id: uuid.UUID, event_type: str, labels: dict[str, str]) -> tuple[list[EventView], str]:
     """One page of the activity list, newest first, through the (profile, [type,] id) index."""
     query = Event.objects.filter(profile_id=profile_id)
     if event_type:
@@ -486,39 +457,35 @@ def _activity(request, profile_id: uuid.UUID, event_type: str) -> tuple[list[Eve
     if len(events) > EVENTS_PAGE_SIZE:
         events = events[:EVENTS_PAGE_SIZE]
         older_url = "?" + urlencode({k: v for k, v in (("type", event_type), ("before", events[-1].id)) if v}) + "#activity"
-    return [_event_view(e) for e in events], older_url
+    return [_event_view(e, labels) for e in events], older_url
 
 
 def _event_types(profile_id: uuid.UUID) -> list[str]:
     return list(Event.objects.filter(profile_id=profile_id).order_by("type").values_list("type", flat=True).distinct())
 
 
-def _event_view(event: Event) -> EventView:
+def _event_view(event: Event, labels: dict[str, str]) -> EventView:
     view = EventView(event.id, event.type, event.time, event.source, event.actor, event.job_id)
     params = event.params if isinstance(event.params, dict) else {}
     if event.type in event_types.CHANGE_EVENT_TYPES:
         for change in params.get("changes", []):
-            if change.get("attribute") == "tags":
-                view.changes.append(ChangeLine("tags", added=", ".join(change.get("added", [])),
+            path = str(change.get("attribute", ""))
+            if path == "tags":
+                view.changes.append(ChangeLine(path, label_of(path, labels), added=", ".join(change.get("added", [])),
                                                removed=", ".join(change.get("removed", []))))
             else:
-                view.changes.append(ChangeLine(change.get("attribute", ""), _shown(change.get("old")), _shown(change.get("new"))))
+                view.changes.append(ChangeLine(path, label_of(path, labels), value_words(path, change.get("old")),
+                                               value_words(path, change.get("new"))))
     else:
         view.params = [(str(key), _shown(value)) for key, value in params.items()]
     return view
 
 
 def _shown(value: Any) -> str:
-    """A value of the activity list as text (the template escapes it)."""
-    if value is None:
-        return "∅"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict) and set(value) == {"id", "name"}:
-        return value["name"] or value["id"]
-    if isinstance(value, (dict, list)):
+    """An event parameter as text (the template escapes it); nested values as JSON."""
+    if isinstance(value, (dict, list)) and not (isinstance(value, dict) and "name" in value):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return value_words("", value)
 
 
 # --- the card's writes ------------------------------------------------------------------------

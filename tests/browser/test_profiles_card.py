@@ -29,9 +29,9 @@ def test_editor_changes_city_and_a_subscription_and_sees_both_on_the_activity_li
     activity = page.get_by_role("region", name="Activity")
     updates = activity.get_by_role("listitem").filter(has_text="profile.updated")
     expect(updates).to_have_count(2)
-    expect(updates.nth(0)).to_contain_text("agreements.sms false → true")
-    expect(updates.nth(1)).to_contain_text("city Warsaw → Kraków")
-    expect(updates.nth(1)).to_contain_text("source ui · actor user:edith")
+    expect(updates.nth(0)).to_contain_text("SMS agreement no → yes")
+    expect(updates.nth(1)).to_contain_text("City Warsaw → Kraków")
+    expect(updates.nth(1)).to_contain_text("by edith through the profile card")
     expect(page.get_by_role("region", name="Profile info").get_by_label("City")).to_have_value("Kraków")
     data = profile_json(pid)
     assert data["city"] == "Kraków" and data["agreements"]["sms"] is True

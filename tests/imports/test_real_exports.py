@@ -392,7 +392,7 @@ def test_a_dry_run_prints_the_mapping_and_sample_changes_before_and_after(write,
 
     assert result.returncode == 0, result.stderr
     assert "6  city  -> city" in result.stdout
-    assert "row 2 (updated): " in result.stdout and "city: Sopot -> Gdańsk" in result.stdout
+    assert "row 2 (updated): " in result.stdout and "City: Sopot -> Gdańsk" in result.stdout
     assert "row 3 (created): " in result.stdout
     assert Profile.objects.count() == 1 and Company.objects.count() == 0
 

@@ -5,6 +5,8 @@ import re
 import pytest
 from django.test import Client
 
+from dossier.profiles.models import AttributeDefinition
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "a-long-test-passphrase-1"
@@ -39,12 +41,32 @@ def test_the_jobs_page_lists_jobs_with_their_progress(browser_as, finished_job):
 
 def test_a_job_page_shows_counts_changes_errors_and_the_profiles_link(browser_as, finished_job):
     html = browser_as("editor").get(f"/jobs/{finished_job['id']}/").content.decode()
-    assert "<dt>Selection</dt><dd>2 selected profiles</dd><dt>Set city</dt><dd>Poznań</dd>" in html
+    assert "<dt>Selection</dt><dd>2 selected profiles</dd><dt>Set City</dt><dd>Poznań</dd>" in html
     assert "<dt>Add tags</dt><dd>vip</dd>" in html
     assert "Succeeded</dt><dd id=\"job-succeeded\">1" in html and "Failed</dt><dd id=\"job-failed\">1" in html
     assert "another profile already has this identifier" in html
     assert f'href="/profiles/?job={finished_job["id"]}"' in html
     assert ">Undo</button>" in html and ">Cancel</button>" not in html
+
+
+def test_a_job_page_says_the_selection_the_changes_and_the_profiles_in_words(browser_as, api, make_profiles):
+    acme = api.post("/companies", {"name": "Acme"}).json()["id"]
+    anna, _ = make_profiles({"email": "anna@example.pl", "firstName": "Anna", "lastName": "Nowak", "city": "Kraków"},
+                            {"email": "bob@example.no", "firstName": "Bob", "city": "Oslo"})
+    api.post("/profiles", {"firstName": "Points", "attributes": {"loyaltyPoints": 1}})
+    AttributeDefinition.objects.filter(name="loyaltyPoints").update(label="Loyalty points")
+    job = api.post("/profiles/batch-edit", {
+        "selection": {"filter": {"city[is]": "krakow", "tag": "vip"}},
+        "changes": {"set": {"sex": 2, "attributes.loyaltyPoints": 5}, "agreements": {"sms": True}, "companyId": acme},
+    }).json()
+    html = browser_as("viewer").get(f"/jobs/{job['id']}/").content.decode()
+    assert "<dt>Selection</dt><dd>all profiles matching City is krakow and Tag is vip</dd>" in html
+    assert "<dt>Set Sex</dt><dd>female</dd><dt>Set Loyalty points</dt><dd>5</dd>" in html
+    assert "<dt>SMS agreement</dt><dd>subscribe</dd><dt>Company</dt><dd>Acme</dd>" in html
+    job = api.post("/profiles/batch-edit", {"selection": {"filter": {"city[is]": "krakow"}}, "changes": {"set": {"sex": 2}}}).json()
+    html = browser_as("viewer").get(f"/jobs/{job['id']}/").content.decode()
+    assert f'<a href="/profiles/{anna}/">Anna Nowak</a>' in html
+    assert '<span title="sex">Sex</span></td><td>—</td><td>female</td>' in html
 
 
 def test_a_viewer_sees_no_undo_and_may_not_post_it(browser_as, finished_job, api):

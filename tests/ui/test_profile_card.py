@@ -214,8 +214,21 @@ def test_activity_shows_changes_old_to_new_with_source_and_actor(login_as, make_
     pid = make_profile(city="Warsaw")
     do_update_profile(pid, {"city": "Kraków"}, ChangeContext(source="api", actor="apikey:crm"))
     html = login_as("viewer").get(card(pid)).content.decode()
-    assert '<span class="attribute">city</span>\n              <span class="old">Warsaw</span> → <span class="new">Kraków</span>' in html
-    assert 'source <span class="source">api</span> · actor <span class="actor">apikey:crm</span>' in html
+    assert '<span class="attribute" title="city">City</span>\n              <span class="old">Warsaw</span> → <span class="new">Kraków</span>' in html
+    assert ('by <span class="actor" title="apikey:crm">API key “crm”</span> through '
+            '<span class="source" title="source: api">the API</span>') in html
+
+
+def test_activity_says_labels_and_values_in_words(login_as, make_profile):
+    AttributeDefinition.objects.create(name="loyaltyPoints", label="Loyalty points", type="integer")
+    pid = make_profile(firstName="Anna")
+    do_update_profile(pid, {"sex": 2, "attributes": {"loyaltyPoints": 12}, "agreements": {"sms": True}},
+                      ChangeContext(source="ui", actor="user:anna"))
+    html = login_as("viewer").get(card(pid)).content.decode()
+    assert '<span class="attribute" title="sex">Sex</span>\n              <span class="old">—</span> → <span class="new">female</span>' in html
+    assert '<span class="attribute" title="attributes.loyaltyPoints">Loyalty points</span>' in html
+    assert '<span class="old">no</span> → <span class="new">yes</span>' in html
+    assert 'by <span class="actor" title="user:anna">anna</span> through <span class="source" title="source: ui">the profile card</span>' in html
 
 
 def test_activity_is_paged_newest_first_and_filtered_by_type(login_as, make_profile):

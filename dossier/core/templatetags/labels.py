@@ -8,8 +8,9 @@ from django import template
 register = template.Library()
 
 ACTOR_KINDS = {"user": "{}", "apikey": "API key “{}”", "form": "form “{}”", "workflow": "workflow “{}”"}
-SOURCE_WORDS = {"ui": "profile card", "api": "API", "batch": "batch edit", "import": "import", "form": "form",
-                "workflow": "workflow", "undo": "undo"}
+# Each reads after "through": "by anna through the profile card".
+SOURCE_WORDS = {"ui": "the profile card", "api": "the API", "batch": "a batch edit", "import": "an import",
+                "form": "a form", "workflow": "a workflow", "undo": "an undo"}
 
 
 @register.filter

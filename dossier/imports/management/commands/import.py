@@ -19,7 +19,7 @@ from dossier.imports.parsing import FileRejected
 from dossier.imports.services import STATUSES, create_import_job, plan_for, store_file
 from dossier.jobs import engine
 from dossier.jobs.models import Job
-from dossier.jobs.views import describe_change
+from dossier.profiles.labels import attribute_definitions, describe_change, path_labels
 
 POLL_SECONDS = 0.5
 
@@ -35,10 +35,7 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
 
 
 def _change_text(change: dict) -> str:
-    def shown(value):
-        return "(none)" if value in (None, "") else value
-
-    return f"{change['attribute']}: {shown(change['old'])} -> {shown(change['new'])}"
+    return f"{change['label']}: {change['old']} -> {change['new']}"
 
 
 class Command(BaseCommand):
@@ -189,8 +186,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {counts['valuesSkipped']:,} invalid values left out of rows that were imported")
         if run.dry_run and counts.get("sample"):
             self.stdout.write("  sample changes:")
+            labels = path_labels(attribute_definitions())
             for sample in counts["sample"]:
-                changes = "; ".join(_change_text(describe_change(change)) for change in sample["changes"])
+                changes = "; ".join(_change_text(describe_change(change, labels)) for change in sample["changes"])
                 self.stdout.write(f"    row {sample['row']} ({sample['status']}): {changes}")
         if run.error_report:
             self.stdout.write(f"  rows with problems, as uploaded, with their errors: {run.error_report}")
