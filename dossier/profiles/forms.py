@@ -1,10 +1,12 @@
 """The browser forms of the profile card and the list's Edit pop-up, in the API's terms.
 
-The card's forms are plain HTML posts. Each input is named by its API field path (`city`,
-`attributes.plan`, `agreements.email`), so turning a post into the change service's JSON shape
-and putting the service's `FieldError`s back beside the inputs needs no mapping table. A save
-sends only the fields whose submitted text differs from what the card rendered: a field the user
-did not touch is never written, even where rendering a stored value into an input is lossy.
+The card's fields are one plain HTML form with one Save. Each input is named by its API field
+path (`city`, `attributes.plan`, `agreements.email`), so turning a post into the change
+service's JSON shape and putting the service's `FieldError`s back beside the inputs needs no
+mapping table. Beside each input the form carries what it showed when the page was rendered
+(`orig.<path>`), so a save knows which fields the user changed: only those are written, and when
+someone else saved the profile meanwhile, the user's changes go on top of the current values
+(`merge_submitted`); a field both changed is a conflict the user decides.
 """
 
 import datetime as dt
@@ -58,14 +60,37 @@ class FieldView:
     hint: str = ""
     seed_name: str = ""
     errors: list[str] = field(default_factory=list)
+    original: str = ""  # the text the form showed when rendered; sent back as orig.<name>
+    conflict: str | None = None  # the stored text, when someone else changed the field the user changed too
+
+    def __post_init__(self):
+        self.original = self.value
 
     @property
     def input_id(self) -> str:
         return "field-" + self.name.replace(".", "-")
 
     @property
+    def in_conflict(self) -> bool:
+        return self.conflict is not None
+
+    @property
+    def conflict_value(self) -> str:
+        return self.conflict or ""
+
+    @property
+    def conflict_text(self) -> str:
+        """Their value as the input would show it: the choice's words, ticked or not, or empty."""
+        if self.widget == "checkbox":
+            return "ticked" if self.conflict == "on" else "not ticked"
+        if self.choices:
+            return dict(self.choices).get(self.conflict or "", "not set")
+        return self.conflict or "empty"
+
+    @property
     def described_by(self) -> str:
         ids = [f"{self.input_id}-hint"] if self.hint else []
+        ids += [f"{self.input_id}-conflict"] if self.in_conflict else []
         ids += [f"{self.input_id}-error-{n}" for n in range(1, len(self.errors) + 1)]
         return " ".join(ids)
 
@@ -153,6 +178,42 @@ def submitted_changes(fields: list[FieldView], post: Mapping[str, str]) -> dict[
     return nest_paths(flat)
 
 
+@dataclass
+class Merge:
+    """A card save: the changes to write and the fields changed both here and meanwhile elsewhere."""
+
+    data: dict[str, Any]
+    conflicts: dict[str, str]  # field path -> its current text
+
+
+def merge_submitted(fields: list[FieldView], post: Mapping[str, str]) -> Merge:
+    """The fields the user changed (posted text differs from the `orig.` text the form showed)
+    that differ from the stored value; a changed field that someone else changed to something
+    else since the form was rendered is a conflict. `fields` hold the stored values.
+
+    A field with no `orig.` text (a post not made by the card) counts as shown with the stored
+    value; a checkbox without one was not on the form, since an unticked box sends nothing."""
+    flat: dict[str, Any] = {}
+    conflicts: dict[str, str] = {}
+    for view in fields:
+        orig_key = f"orig.{view.name}"
+        if view.widget == "checkbox":
+            if orig_key not in post:
+                continue
+            posted = "on" if view.name in post else ""
+        elif view.name in post:
+            posted = post.get(view.name, "").strip()
+        else:
+            continue
+        shown = post.get(orig_key, view.value)
+        if posted == shown or posted == view.value:
+            continue  # untouched, or already what the user wants
+        if view.value != shown:
+            conflicts[view.name] = view.value
+        flat[view.name] = (posted == "on") if view.widget == "checkbox" else (posted or None)
+    return Merge(nest_paths(flat), conflicts)
+
+
 def nest_paths(flat: Mapping[str, Any]) -> dict[str, Any]:
     """`{"attributes.plan": "pro", "agreements.sms": true}` as the API nests it."""
     data: dict[str, Any] = {}
@@ -171,7 +232,10 @@ def show_submitted(fields: list[FieldView], post: Mapping[str, str], errors: lis
     Returns the messages that belong to no input of the section."""
     by_name = {view.name: view for view in fields}
     for view in fields:
-        view.value = ("on" if view.name in post else "") if view.widget == "checkbox" else post.get(view.name, "").strip()
+        if view.widget == "checkbox":
+            view.value = "on" if view.name in post else ""
+        elif view.name in post:
+            view.value = post.get(view.name, "").strip()
     unplaced = []
     for error in errors:
         view = by_name.get(error.field)
@@ -180,6 +244,15 @@ def show_submitted(fields: list[FieldView], post: Mapping[str, str], errors: lis
         else:
             unplaced.append(f"{error.field}: {error.message}" if error.field else error.message)
     return unplaced
+
+
+def keep_only_changes(fields: list[FieldView], post: Mapping[str, str]) -> None:
+    """After show_submitted: an input the user left as the form showed it shows the stored value
+    again, so what someone else saved meanwhile is what the form now holds."""
+    for view in fields:
+        shown = post.get(f"orig.{view.name}")
+        if shown is not None and view.value == shown:
+            view.value = view.original
 
 
 # --- the Add event form -----------------------------------------------------------------------

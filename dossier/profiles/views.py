@@ -45,6 +45,8 @@ from dossier.profiles.forms import (
     SUBSCRIPTIONS,
     EventForm,
     editor_config,
+    keep_only_changes,
+    merge_submitted,
     read_event_form,
     section_fields,
     show_submitted,
@@ -287,6 +289,7 @@ def _list_rows(profiles: list[Profile]) -> list[ListRow]:
     return list(rows.values())
 
 
+CARD_FORM = "card-form"  # the id of the card's one form, and its CardErrors.section
 # The sections of the New profile form: the card's, without anonymousType, which a new profile
 # takes from its identifiers (recognized once it has an email, phone or customId).
 NEW_PROFILE_SECTIONS = ("profile", "contact", "other", SUBSCRIPTIONS, ATTRIBUTES)
@@ -371,11 +374,12 @@ class EventView:
 class CardErrors:
     """What a failed post puts back on the card: the section, its inputs' text and messages."""
 
-    section: str = ""
+    section: str = ""  # CARD_FORM for the card's fields, else tags, company or event
     post: Any = None
     errors: list[FieldError] = field(default_factory=list)
     notice: str = ""
     event_form: EventForm | None = None
+    conflicts: dict[str, str] = field(default_factory=dict)
 
 
 CONSENT_WORDS = {"granted": "given", "pending": "waiting for confirmation (double opt-in)", "withdrawn": "withdrawn",
@@ -410,10 +414,15 @@ def _render_card(request, state: dict, failed: CardErrors | None = None, status:
     sections = {}
     for section in CARD_SECTIONS:
         fields = section_fields(section.key, state, definitions)
-        failed_here = section.key == failed.section
-        sections[section.key] = {"key": section.key, "title": section.title, "fields": fields,
-                                 "errors": show_submitted(fields, failed.post, failed.errors) if failed_here else [],
-                                 "notice": failed.notice if failed_here else ""}
+        if failed.section == CARD_FORM:
+            show_submitted(fields, failed.post, failed.errors)
+            keep_only_changes(fields, failed.post)
+            for view in fields:
+                view.conflict = failed.conflicts.get(view.name)
+        sections[section.key] = {"key": section.key, "title": section.title, "fields": fields}
+    placed = {view.name for section in sections.values() for view in section["fields"]}
+    card_errors = [f"{e.field}: {e.message}" if e.field else e.message for e in failed.errors
+                   if failed.section == CARD_FORM and e.field not in placed]
     sections[SUBSCRIPTIONS]["consents"] = _consent_lines(consents_of([state["id"]])[state["id"]])
     event_type = request.GET.get("type", "")
     events, older_url = _activity(request, state["id"], event_type, path_labels(definitions))
@@ -429,6 +438,8 @@ def _render_card(request, state: dict, failed: CardErrors | None = None, status:
         "tags": sorted(state["tags"]),
         "company": company,
         "failed": failed,
+        "card_errors": card_errors,
+        "editable": list(sections.values()),
         "events": events,
         "event_type": event_type,
         "event_types": _event_types(state["id"]),
@@ -493,8 +504,8 @@ def _shown(value: Any) -> str:
 def _card_post(request, state: dict):
     action = request.POST.get("action", "")
     profile_id = state["id"]
-    if action in SECTIONS_BY_KEY:
-        return _save_section(request, state, action)
+    if action == "save":
+        return _save_card(request, state)
     if action in ("add-tag", "remove-tag"):
         key = "addTags" if action == "add-tag" else "removeTags"
         return _write(request, state, {key: [request.POST.get("tag", "")]}, section="tags", done="Tags saved.")
@@ -520,32 +531,54 @@ def _card_post(request, state: dict):
     return HttpResponseBadRequest("unknown action")
 
 
-def _save_section(request, state: dict, section: str):
-    fields = section_fields(section, state, attribute_definitions())
-    data = submitted_changes(fields, request.POST)
-    if not data:
-        messages.info(request, "Nothing to save: no field was changed.")
-        return redirect(f"{request.path}#section-{section}")
+def _save_card(request, state: dict):
+    """Save the card's one form: the fields the user changed, on top of the current values.
+
+    If someone saved the profile after the form was rendered, their changes stay: only a field
+    both changed stops the save, and the form comes back with it marked (409). A write that
+    loses the race to another one in the instant between reading and writing merges once more."""
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:
         return HttpResponseBadRequest("the form carries no profile version")
-    return _write(request, state, data, section=section, version=version, done="Saved.")
+    definitions = attribute_definitions()
+    for attempt in (1, 2):
+        fields = [view for section in CARD_SECTIONS for view in section_fields(section.key, state, definitions)]
+        merge = merge_submitted(fields, request.POST)
+        if merge.conflicts:
+            count = len(merge.conflicts)
+            notice = (f"Someone else saved this profile after you opened it (version {version}, now {state['version']}). "
+                      "Nothing was saved. The form shows the current values with your changes on top; "
+                      f"{count} field{'s' if count > 1 else ''} changed by both of you {'are' if count > 1 else 'is'} "
+                      "marked: keep your value or take theirs, then save again.")
+            failed = CardErrors(section=CARD_FORM, post=request.POST, notice=notice, conflicts=merge.conflicts)
+            return _render_card(request, state, failed, status=409)
+        if not merge.data:
+            messages.info(request, "Nothing to save: no field was changed.")
+            return redirect(f"{request.path}#{CARD_FORM}")
+        try:
+            do_update_profile(state["id"], merge.data, ui_context(request), expected_version=state["version"])
+        except ProfileWriteRejected as exc:
+            if exc.status == 404:
+                raise Http404("no profile has this id") from None
+            if exc.status == 412 and attempt == 1:
+                state = load_states([state["id"]], lock=False)[state["id"]]
+                continue
+            failed = CardErrors(section=CARD_FORM, post=request.POST, errors=exc.errors)
+            return _render_card(request, state, failed, status=exc.status)
+        break
+    messages.success(request, "Saved. Someone else had saved this profile after you opened it; their changes to "
+                     "other fields are kept." if version != state["version"] else "Saved.")
+    return redirect(f"{request.path}#{CARD_FORM}")
 
 
-def _write(request, state: dict, data: dict, *, section: str, done: str, version: int | None = None):
+def _write(request, state: dict, data: dict, *, section: str, done: str):
+    """A tags or company action: written at once, whatever the card's form holds."""
     try:
-        do_update_profile(state["id"], data, ui_context(request), expected_version=version)
+        do_update_profile(state["id"], data, ui_context(request))
     except ProfileWriteRejected as exc:
         if exc.status == 404:
             raise Http404("no profile has this id") from None
-        notice = ""
-        if exc.status == 412:
-            notice = (f"This profile was changed by someone else (it is now at version {state['version']}, you "
-                      f"opened version {version}). Your changes were not saved: the form shows them over the "
-                      "current values; review them and save again.")
-        failed = CardErrors(section=section, post=request.POST, errors=[] if notice else exc.errors, notice=notice)
-        return _render_card(request, state, failed, status=exc.status)
+        return _render_card(request, state, CardErrors(section=section, errors=exc.errors), status=exc.status)
     messages.success(request, done)
     return redirect(f"{request.path}#section-{section}")
-

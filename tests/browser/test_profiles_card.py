@@ -6,38 +6,75 @@ import pytest
 from playwright.sync_api import expect
 
 from dossier.activity.models import Event
+from dossier.profiles.changes import ChangeContext
 from dossier.profiles.models import Company
 from dossier.profiles.serializers import profile_json
+from dossier.profiles.services import do_update_profile
 from tests.browser.profiles_support import console_errors, create  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_editor_changes_city_and_a_subscription_and_sees_both_on_the_activity_list(login, console_errors):
+def test_editor_changes_city_and_a_subscription_and_saves_both_at_once(login, console_errors):
     pid = create(firstName="Anna", lastName="Nowak", city="Warsaw", email="anna@example.com")
     page = login("editor", username="edith")
 
     page.get_by_role("link", name="Anna Nowak").click()
     page.wait_for_url(f"**/profiles/{pid}/")
-    profile_info = page.get_by_role("region", name="Profile info")
-    profile_info.get_by_label("City").fill("Kraków")
-    profile_info.get_by_role("button", name="Save profile info").click()
-    subscriptions = page.get_by_role("region", name="Subscriptions")
-    subscriptions.get_by_label("SMS").check()
-    subscriptions.get_by_role("button", name="Save subscriptions").click()
+    expect(page.get_by_role("button", name=re.compile("^Save"))).to_have_count(1)
+    page.get_by_role("region", name="Profile info").get_by_label("City").fill("Kraków")
+    page.get_by_role("region", name="Subscriptions").get_by_label("SMS").check()
+    expect(page.locator("#unsaved-note")).to_have_text("2 unsaved changes")
+    page.get_by_role("button", name="Save changes").click()
 
+    expect(page.get_by_text("Saved.")).to_be_visible()
     activity = page.get_by_role("region", name="Activity")
     updates = activity.get_by_role("listitem").filter(has_text="profile.updated")
-    expect(updates).to_have_count(2)
-    expect(updates.nth(0)).to_contain_text("SMS agreement no → yes")
-    expect(updates.nth(1)).to_contain_text("City Warsaw → Kraków")
-    expect(updates.nth(1)).to_contain_text("by edith through the profile card")
+    expect(updates).to_have_count(1)
+    expect(updates.first).to_contain_text("City Warsaw → Kraków")
+    expect(updates.first).to_contain_text("SMS agreement no → yes")
+    expect(updates.first).to_contain_text("by edith through the profile card")
     expect(page.get_by_role("region", name="Profile info").get_by_label("City")).to_have_value("Kraków")
     data = profile_json(pid)
     assert data["city"] == "Kraków" and data["agreements"]["sms"] is True
     assert list(Event.objects.filter(profile_id=pid, type="profile.updated").values_list("source", "actor")) == [
-        ("ui", "user:edith"), ("ui", "user:edith")]
+        ("ui", "user:edith")]
     assert console_errors == []
+
+
+def test_leaving_with_unsaved_changes_asks_first(login):
+    pid = create(firstName="Anna", city="Warsaw", tags=["vip"])
+    page = login("editor")
+    page.goto(f"/profiles/{pid}/")
+    page.get_by_role("region", name="Profile info").get_by_label("City").fill("Kraków")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("region", name="Tags").get_by_label("Tag", exact=True).fill("newsletter")
+    page.get_by_role("button", name="Add tag").click()
+    assert asked == ["beforeunload"]
+    assert profile_json(pid)["tags"] == ["vip"]  # the user stayed, the edit is still in the form
+    expect(page.get_by_role("region", name="Profile info").get_by_label("City")).to_have_value("Kraków")
+
+
+def test_a_conflict_is_marked_and_take_theirs_uses_the_colleagues_value(login):
+    pid = create(firstName="Anna", city="Warsaw")
+    page = login("editor")
+    page.goto(f"/profiles/{pid}/")
+    page.get_by_role("region", name="Profile info").get_by_label("City").fill("Kraków")
+    page.get_by_role("region", name="Profile info").get_by_label("Last name").fill("Nowak")
+    do_update_profile(pid, {"city": "Gdańsk", "province": "Pomorskie"}, ChangeContext(source="api", actor="apikey:crm"))
+    page.get_by_role("button", name="Save changes").click()
+
+    city = page.get_by_role("region", name="Profile info").get_by_label("City")
+    expect(city).to_have_value("Kraków")
+    expect(city).to_have_accessible_description(re.compile("Changed meanwhile by someone else to “Gdańsk”"))
+    expect(page.get_by_role("region", name="Profile info").get_by_label("Province")).to_have_value("Pomorskie")
+    page.get_by_role("button", name="Take theirs").click()
+    expect(city).to_have_value("Gdańsk")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    data = profile_json(pid)
+    assert (data["city"], data["province"], data["lastName"]) == ("Gdańsk", "Pomorskie", "Nowak")
 
 
 def test_invalid_value_shows_beside_the_field(login):
@@ -46,7 +83,7 @@ def test_invalid_value_shows_beside_the_field(login):
     page.goto(f"/profiles/{pid}/")
     contact = page.get_by_role("region", name="Contact info")
     contact.get_by_label("Phone").fill("call me maybe")
-    contact.get_by_role("button", name="Save contact info").click()
+    page.get_by_role("button", name="Save changes").click()
     phone = page.get_by_role("region", name="Contact info").get_by_label("Phone")
     expect(phone).to_have_attribute("aria-invalid", "true")
     expect(phone).to_have_accessible_description(re.compile("is not a phone number"))
@@ -106,7 +143,7 @@ def test_viewer_sees_the_card_without_edit_controls_and_a_post_is_refused(login)
     expect(page.get_by_role("button", name=re.compile("^Save"))).to_have_count(0)
     expect(page.get_by_role("region", name="Add event")).to_have_count(0)
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
-    response = page.request.post(f"/profiles/{pid}/", form={"action": "profile", "version": "1", "city": "Kraków"},
+    response = page.request.post(f"/profiles/{pid}/", form={"action": "save", "version": "1", "city": "Kraków"},
                                  headers={"X-CSRFToken": token, "Referer": page.url})
     assert response.status == 403
     assert "CSRF" not in response.text()

@@ -60,7 +60,8 @@ def test_a_job_page_says_the_selection_the_changes_and_the_profiles_in_words(bro
         "changes": {"set": {"sex": 2, "attributes.loyaltyPoints": 5}, "agreements": {"sms": True}, "companyId": acme},
     }).json()
     html = browser_as("viewer").get(f"/jobs/{job['id']}/").content.decode()
-    assert "<dt>Selection</dt><dd>all profiles matching City is krakow and Tag is vip</dd>" in html
+    # PostgreSQL's jsonb keeps the filter's keys in an order of its own
+    assert re.search(r"<dt>Selection</dt><dd>all profiles matching (City is krakow and Tag is vip|Tag is vip and City is krakow)</dd>", html)
     assert "<dt>Set Sex</dt><dd>female</dd><dt>Set Loyalty points</dt><dd>5</dd>" in html
     assert "<dt>SMS agreement</dt><dd>subscribe</dd><dt>Company</dt><dd>Acme</dd>" in html
     job = api.post("/profiles/batch-edit", {"selection": {"filter": {"city[is]": "krakow"}}, "changes": {"set": {"sex": 2}}}).json()

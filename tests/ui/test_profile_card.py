@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
@@ -21,14 +22,49 @@ def card(profile_id) -> str:
     return f"/profiles/{profile_id}/"
 
 
-def section_post(profile_id, section, **fields):
-    """The section's form as the card renders it, with `fields` changed."""
-    data = profile_json(profile_id)
-    values = {"firstName": data["firstName"], "lastName": data["lastName"], "displayName": data["displayName"],
-              "city": data["city"], "province": data["province"], "zipCode": data["zipCode"], "address": data["address"],
-              "countryCode": data["countryCode"]}
-    post = {"action": section, "version": data["version"], **{k: v or "" for k, v in values.items()}}
-    post.update(fields)
+class CardForm(HTMLParser):
+    """The fields of the card's one form as a browser submits them: inputs inside it or tied to
+    it by form="card-form", ticked checkboxes only, each select's chosen option."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.data: dict[str, str] = {}
+        self._inside = False
+        self._select: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._inside = a.get("id") == "card-form"
+        ours = self._inside or a.get("form") == "card-form"
+        if tag == "input" and ours and a.get("name"):
+            if a.get("type") == "checkbox":
+                if "checked" in a:
+                    self.data[a["name"]] = "on"
+            else:
+                self.data[a["name"]] = a.get("value", "")
+        elif tag == "select" and ours:
+            self._select = a["name"]
+            self.data.setdefault(self._select, "")
+        elif tag == "option" and self._select and "selected" in a:
+            self.data[self._select] = a.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._inside = False
+        elif tag == "select":
+            self._select = None
+
+
+def card_form(client, profile_id, **changes) -> dict:
+    """The card's form as rendered for `client`, with `changes` typed in (None unticks a box)."""
+    post = CardForm(client.get(card(profile_id)).content.decode()).data
+    for name, value in changes.items():
+        if value is None:
+            post.pop(name, None)
+        else:
+            post[name] = value
     return post
 
 
@@ -49,17 +85,18 @@ def test_card_shows_sections_with_stored_values(login_as, make_profile):
     html = login_as("editor").get(card(pid)).content.decode()
     for title in ("Profile info", "Contact info", "Other", "Subscriptions", "Tags", "Company", "Attributes", "Activity", "Add event"):
         assert f">{title}</h2>" in html
-    assert 'name="city" value="Warsaw"' in html
+    assert 'name="city" form="card-form" value="Warsaw"' in html
     assert '<option value="2" selected>2 – female</option>' in html
-    assert 'name="agreements.sms" checked' in html
+    assert 'name="agreements.sms" form="card-form" checked' in html
+    assert html.count('type="submit" form="card-form"') == 1 and html.count(">Save changes</button>") == 1
     assert 'src="https://img.example/a.png"' in html
-    assert 'name="attributes.plan" value="gold"' in html
+    assert 'name="attributes.plan" form="card-form" value="gold"' in html
 
 
 def test_saving_profile_info_changes_only_the_edited_field_and_records_who(login_as, make_profile):
     pid = make_profile(firstName="Anna", city="Warsaw", email="anna@example.com")
     client = login_as("editor")
-    response = client.post(card(pid), section_post(pid, "profile", city="Kraków"))
+    response = client.post(card(pid), card_form(client, pid, city="Kraków"))
     assert response.status_code == 302
     assert profile_json(pid)["city"] == "Kraków"
     [event] = change_events(pid)
@@ -71,7 +108,8 @@ def test_saving_profile_info_changes_only_the_edited_field_and_records_who(login
 
 def test_posting_an_untouched_form_writes_nothing(login_as, make_profile):
     pid = make_profile(firstName="Anna", city="Warsaw")
-    response = login_as("editor").post(card(pid), section_post(pid, "profile"), follow=True)
+    client = login_as("editor")
+    response = client.post(card(pid), card_form(client, pid), follow=True)
     assert "Nothing to save" in response.content.decode()
     assert change_events(pid) == []
     assert profile_json(pid)["version"] == 1
@@ -79,15 +117,16 @@ def test_posting_an_untouched_form_writes_nothing(login_as, make_profile):
 
 def test_emptying_an_input_clears_the_field(login_as, make_profile):
     pid = make_profile(firstName="Anna", city="Warsaw")
-    login_as("editor").post(card(pid), section_post(pid, "profile", city=""))
+    client = login_as("editor")
+    client.post(card(pid), card_form(client, pid, city=""))
     assert profile_json(pid)["city"] is None
     assert change_events(pid)[0].params["changes"] == [{"attribute": "city", "old": "Warsaw", "new": None}]
 
 
 def test_subscriptions_save_each_changed_channel(login_as, make_profile):
     pid = make_profile(email="anna@example.com", agreements={"email": True})
-    post = {"action": "subscriptions", "version": 1, "agreements.sms": "on"}  # email unticked, sms ticked
-    login_as("editor").post(card(pid), post)
+    client = login_as("editor")
+    client.post(card(pid), card_form(client, pid, **{"agreements.email": None, "agreements.sms": "on"}))
     assert profile_json(pid)["agreements"] == {"email": False, "sms": True, "push": False, "webPush": False}
     assert change_events(pid)[0].params["changes"] == [
         {"attribute": "agreements.email", "old": True, "new": False},
@@ -98,7 +137,7 @@ def test_subscriptions_save_each_changed_channel(login_as, make_profile):
 def test_subscriptions_show_each_channels_consent_record_with_when_how_and_who(login_as, make_profile, api):
     pid = make_profile(email="anna@example.com", agreements={"email": True})
     editor = login_as("editor")
-    editor.post(card(pid), {"action": "subscriptions", "version": 1, "agreements.sms": "on"})
+    editor.post(card(pid), card_form(editor, pid, **{"agreements.email": None, "agreements.sms": "on"}))
     api.post("/forms", {"slug": "news", "name": "News", "identifier": "email",
                         "fields": [{"name": "email", "target": "email"}, {"name": "push", "target": "agreements.push"}]})
     Client().post("/f/news", {"email": "anna@example.com", "push": "on"})
@@ -118,11 +157,10 @@ def test_subscriptions_show_each_channels_consent_record_with_when_how_and_who(l
 def test_invalid_values_are_shown_beside_their_fields_and_nothing_is_saved(login_as, make_profile):
     pid = make_profile(email="anna@example.com", phone="+48500100200")
     client = login_as("editor")
-    post = {"action": "contact", "version": 1, "email": "not-an-email", "phone": "+48500100200", "customId": ""}
-    response = client.post(card(pid), post)
+    response = client.post(card(pid), card_form(client, pid, email="not-an-email"))
     assert response.status_code == 422
     html = response.content.decode()
-    assert 'name="email" value="not-an-email" aria-invalid="true" aria-describedby="field-email-error-1"' in html
+    assert 'name="email" form="card-form" value="not-an-email" aria-invalid="true" aria-describedby="field-email-error-1"' in html
     assert 'id="field-email-error-1">is not a valid email address' in html
     assert profile_json(pid)["email"] == "anna@example.com"
     assert change_events(pid) == []
@@ -131,7 +169,8 @@ def test_invalid_values_are_shown_beside_their_fields_and_nothing_is_saved(login
 def test_birth_date_in_the_future_is_refused_beside_the_field(login_as, make_profile):
     pid = make_profile(email="anna@example.com")
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
-    response = login_as("editor").post(card(pid), {"action": "attributes", "version": 1, "birthDate": tomorrow})
+    client = login_as("editor")
+    response = client.post(card(pid), card_form(client, pid, birthDate=tomorrow))
     assert response.status_code == 422
     assert 'id="field-birthDate-error-1">must not be in the future' in response.content.decode()
 
@@ -139,24 +178,46 @@ def test_birth_date_in_the_future_is_refused_beside_the_field(login_as, make_pro
 def test_custom_attributes_are_coerced_to_their_type(login_as, make_profile):
     AttributeDefinition.objects.create(name="points", label="Loyalty points", type="integer")
     pid = make_profile(email="anna@example.com")
-    login_as("editor").post(card(pid), {"action": "attributes", "version": 1, "birthDate": "1990-05-17", "attributes.points": "12"})
+    client = login_as("editor")
+    client.post(card(pid), card_form(client, pid, birthDate="1990-05-17", **{"attributes.points": "12"}))
     data = profile_json(pid)
     assert data["attributes"] == {"points": 12}
     assert data["birthDate"] == "1990-05-17"
 
 
-def test_a_save_that_lost_a_race_says_so_instead_of_overwriting(login_as, make_profile):
-    pid = make_profile(city="Warsaw")
+def test_a_stale_save_keeps_a_colleagues_edit_to_other_fields(login_as, make_profile):
+    pid = make_profile(city="Warsaw", firstName="Anna")
     client = login_as("editor")
-    stale = section_post(pid, "profile", city="Kraków")
+    stale = card_form(client, pid, firstName="Anna Maria")
     do_update_profile(pid, {"city": "Gdańsk"}, ChangeContext(source="api", actor="apikey:other"))
+    response = client.post(card(pid), stale, follow=True)
+    assert "their changes to other fields are kept" in response.content.decode()
+    data = profile_json(pid)
+    assert (data["firstName"], data["city"], data["version"]) == ("Anna Maria", "Gdańsk", 3)
+    assert change_events(pid)[-1].params["changes"] == [{"attribute": "firstName", "old": "Anna", "new": "Anna Maria"}]
+
+
+def test_a_field_both_changed_is_marked_and_nothing_is_saved_until_the_user_decides(login_as, make_profile):
+    pid = make_profile(city="Warsaw", firstName="Anna", lastName="Nowak")
+    client = login_as("editor")
+    stale = card_form(client, pid, city="Kraków", firstName="Anna Maria")
+    do_update_profile(pid, {"city": "Gdańsk", "lastName": "Kowalska"}, ChangeContext(source="api", actor="apikey:other"))
     response = client.post(card(pid), stale)
-    assert response.status_code == 412
+    assert response.status_code == 409
     html = response.content.decode()
-    assert "This profile was changed by someone else" in html
-    assert 'name="city" value="Kraków"' in html  # the user's text is kept to review
+    assert "Someone else saved this profile after you opened it (version 1, now 2). Nothing was saved." in html
+    assert "1 field changed by both of you is marked" in html
+    assert 'name="city" form="card-form" value="Kraków"' in html  # the user's value, marked
+    assert 'Changed meanwhile by someone else to “Gdańsk”' in html
+    assert 'name="lastName" form="card-form" value="Kowalska"' in html  # theirs, untouched by the user
+    assert 'name="firstName" form="card-form" value="Anna Maria"' in html  # the user's, not in conflict
     assert 'name="version" value="2"' in html
     assert profile_json(pid)["city"] == "Gdańsk"
+    # saving the form as shown keeps the user's city and first name and the colleague's last name
+    again = CardForm(html).data
+    assert client.post(card(pid), again).status_code == 302
+    data = profile_json(pid)
+    assert (data["city"], data["firstName"], data["lastName"]) == ("Kraków", "Anna Maria", "Kowalska")
 
 
 def test_tags_are_assigned_and_removed(login_as, make_profile):
@@ -270,13 +331,13 @@ def test_viewer_sees_values_but_no_forms(login_as, make_profile):
     pid = make_profile(city="Warsaw", email="anna@example.com")
     html = login_as("viewer").get(card(pid)).content.decode()
     assert "<dd>Warsaw</dd>" in html
-    assert "<form method=\"post\" class=\"fields\"" not in html
+    assert 'id="card-form"' not in html and "Save changes" not in html
     assert "Add event" not in html
     assert "Remove tag" not in html
 
 
 @pytest.mark.parametrize("post", [
-    {"action": "profile", "version": 1, "city": "Kraków"},
+    {"action": "save", "version": 1, "city": "Kraków"},
     {"action": "add-tag", "tag": "vip"},
     {"action": "add-event", "type": "call.made"},
 ])
