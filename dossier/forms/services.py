@@ -24,6 +24,7 @@ from dossier.profiles.models import AttributeDefinition, Profile
 from dossier.profiles.changes import ALWAYS, IF_EMPTY, NEVER, ChangeContext, WriteItem, WriteResult, apply_writes
 from dossier.profiles.errors import FieldError, InvalidValue
 from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_NAME, STANDARD_FIELDS
+from dossier.profiles.labels import attribute_definitions, path_labels
 from dossier.profiles.services import parse_identity
 from dossier.profiles.writes import ProfileWrite, normalize_tag, parse_write
 
@@ -185,10 +186,10 @@ def do_save_form(data: Any, *, slug: str | None = None, may_grant_single_opt_in:
 
 def field_path_choices() -> list[tuple[str, str]]:
     """Every profile field path a form field or a workflow may name, with its label (for pickers)."""
-    choices = [(spec.name, spec.label) for spec in STANDARD_FIELDS]
-    choices += [(f"agreements.{channel}", f"{channel} agreement") for channel in AGREEMENT_CHANNELS]
-    choices += [(f"attributes.{name}", label or name) for name, label in AttributeDefinition.objects.values_list("name", "label")]
-    return choices
+    labels = path_labels(attribute_definitions())
+    paths = [spec.name for spec in STANDARD_FIELDS] + [f"agreements.{channel}" for channel in AGREEMENT_CHANNELS]
+    paths += sorted((p for p in labels if p.startswith("attributes.")), key=lambda p: labels[p].lower())
+    return [(path, labels[path]) for path in paths]
 
 
 def input_types(form: Form) -> dict[str, str]:

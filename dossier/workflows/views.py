@@ -16,8 +16,10 @@ from dossier.accounts.access import browser_page, may_edit
 from dossier.activity import event_types
 from dossier.activity.models import Event
 from dossier.core.params import row_id
+from dossier.forms.models import Form
 from dossier.forms.services import field_path_choices
 from dossier.profiles.errors import FieldError
+from dossier.profiles.models import Company
 from dossier.workflows.conditions import OPS
 from dossier.workflows.definition import NODE_TYPES
 from dossier.workflows.models import Workflow, WorkflowRun
@@ -31,6 +33,7 @@ from dossier.workflows.services import (
 )
 
 RUNS_PAGE_SIZE = 50
+PICKER_MAX = 500  # forms and companies offered by the editor's pickers
 NEW_DEFINITION = {"name": "", "enabled": False, "trigger": {"event": "form.submit", "where": []}, "nodes": []}
 
 
@@ -52,8 +55,13 @@ def _editor(request: HttpRequest, workflow: Workflow | None, definition: dict | 
     text = definition if isinstance(definition, str) else json.dumps(definition, indent=2, ensure_ascii=False)
     trigger_events = sorted({event_types.FORM_SUBMIT, *event_types.CHANGE_EVENT_TYPES,
                              *Workflow.objects.values_list("trigger_event", flat=True)})
+    forms = [{"slug": slug, "name": name, "fields": [f.get("name", "") for f in fields if isinstance(f, dict)]}
+             for slug, name, fields in Form.objects.order_by("name").values_list("slug", "name", "fields")[:PICKER_MAX]]
+    companies = [{"id": str(id_), "name": name}
+                 for id_, name in Company.objects.order_by("name").values_list("id", "name")[:PICKER_MAX]]
     config = {"workflowId": workflow.id if workflow else None, "nodeTypes": NODE_TYPES, "ops": OPS,
-              "errors": [e.as_dict() for e in errors]}
+              "errors": [e.as_dict() for e in errors], "forms": forms, "companies": companies,
+              "profileFields": [{"path": path, "label": label} for path, label in field_path_choices()]}
     context = {"nav": "workflows", "workflow": workflow, "definition": text, "errors": errors, "config": config,
                "may_edit": may_edit(request), "trigger_events": trigger_events, "fields": field_path_choices()}
     return render(request, "workflows/edit.html", context, status=status)

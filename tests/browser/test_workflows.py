@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from dossier.forms.services import do_save_form
+from dossier.profiles.models import Company
 from dossier.workflows.models import Workflow
 from dossier.workflows.services import current_definition, do_create_workflow
 
@@ -109,3 +110,32 @@ def test_a_viewer_reads_a_workflow_without_edit_controls_and_cannot_post(login, 
     client.force_login(make_user("viewer"))
     assert client.post(f"/workflows/{workflow.id}/", {"definition": "{}"}).status_code == 403
     assert client.post(f"/workflows/{workflow.id}/switch", {"enabled": "true"}).status_code == 403
+
+
+def test_pickers_tie_the_trigger_to_a_form_insert_its_fields_and_choose_a_company_by_name(login):
+    do_save_form({"slug": "newsletter", "name": "Newsletter", "fields": [{"name": "email", "target": "email"},
+                                                                          {"name": "plan"}]})
+    acme = Company.objects.create(name="Acme Retail")
+    page = login("editor")
+    page.goto("/workflows/new")
+    page.get_by_label("Name", exact=True).fill("Plan from the newsletter")
+    page.get_by_label("Form", exact=True).select_option(label="Newsletter")
+    page.get_by_label("Type of the new node").select_option("updateProfile")
+    page.get_by_role("button", name="Add node").click()
+    page.get_by_role("button", name="Add a row to set").click()
+    page.get_by_label("Set 1: field").fill("attributes.plan")
+    picker = page.get_by_label("Set 1: insert a value")
+    assert "Field “plan”" in picker.inner_text() and "First name" in picker.inner_text()
+    picker.select_option(label="Field “plan”")
+    assert page.get_by_label("Set 1: value").input_value() == "{{ event.params.plan }}"
+    page.get_by_label("Company", exact=True).select_option(label="Acme Retail")
+    page.get_by_role("button", name="Save workflow").click()
+    page.get_by_text("Workflow “Plan from the newsletter” created.").wait_for()
+
+    definition = current_definition(Workflow.objects.get())
+    assert definition["trigger"] == {"event": "form.submit", "where": [{"param": "formId", "op": "eq", "value": "newsletter"}]}
+    assert definition["nodes"] == [{"type": "updateProfile", "set": {"attributes.plan": "{{ event.params.plan }}"},
+                                    "companyId": str(acme.id)}]
+    page.reload()
+    assert page.get_by_label("Form", exact=True).input_value() == "newsletter"
+    assert page.get_by_label("Company", exact=True).input_value() == str(acme.id)

@@ -117,7 +117,9 @@
 
   // --- key: value rows (updateProfile set, addEvent params) ----------------------------------
 
-  function pairsEditor(object, caption, keyLabel, valueLabel, onChange, key, listId) {
+  // valueChoices, if given, returns [[group, [[template, label], ...]], ...] for a picker beside
+  // each value that inserts {{ template }} into it.
+  function pairsEditor(object, caption, keyLabel, valueLabel, onChange, key, listId, valueChoices) {
     var box = el("fieldset", {}, [el("legend", {text: caption})]);
     var rows = el("div");
     function rebuild() {
@@ -140,6 +142,7 @@
         valueInput.dataset.shown = shown(value);
       }
       var row = el("div", {class: "row"}, [nameInput, valueInput]);
+      if (valueChoices) { row.appendChild(valuePicker(label, valueInput, valueChoices(), rebuild)); }
       row.appendChild(button("Remove", function () { row.remove(); rebuild(); },
                              {"aria-label": "Remove " + label.toLowerCase()}));
       nameInput.addEventListener("input", rebuild);
@@ -153,6 +156,44 @@
       addRow("", "", rows.children.length).focus();
     }, {"aria-label": "Add a row to " + caption.toLowerCase()}));
     return box;
+  }
+
+  function valuePicker(label, input, groups, onPick) {
+    var picker = el("select", {"aria-label": label + ": insert a value", class: "value-picker"},
+                    [el("option", {value: "", text: "Insert a value…"})].concat(groups.map(function (group) {
+                      return el("optgroup", {label: group[0]}, group[1].map(function (choice) {
+                        return el("option", {value: choice[0], text: choice[1]});
+                      }));
+                    })));
+    picker.addEventListener("change", function () {
+      if (!picker.value) { return; }
+      input.value = (input.value ? input.value + " " : "") + "{{ " + picker.value + " }}";
+      picker.value = "";
+      onPick();
+      input.focus();
+    });
+    return picker;
+  }
+
+  // The form the trigger is tied to: a "formId is SLUG" condition of a form.submit trigger.
+  function triggerForm() {
+    var trigger = state.trigger || {};
+    if (trigger.event !== "form.submit") { return null; }
+    var condition = (trigger.where || []).filter(function (c) { return c.param === "formId" && c.op === "eq"; })[0];
+    return condition ? config.forms.filter(function (f) { return f.slug === condition.value; })[0] || null : null;
+  }
+
+  function templateChoices() {
+    var groups = [];
+    var chosen = triggerForm();
+    var forms = chosen ? [chosen] : (state.trigger && state.trigger.event === "form.submit" ? config.forms : []);
+    forms.forEach(function (form) {
+      groups.push(["Form “" + form.name + "”", form.fields.filter(Boolean).map(function (name) {
+        return ["event.params." + name, "Field “" + name + "”"];
+      })]);
+    });
+    groups.push(["The profile", config.profileFields.map(function (f) { return ["profile." + f.path, f.label]; })]);
+    return groups;
   }
 
   // --- nodes ---------------------------------------------------------------------------------
@@ -183,7 +224,7 @@
   function updateBody(node, key) {
     var parts = [pairsEditor(node.set, "Set", "field", "value", function (value) {
       if (Object.keys(value).length) { node.set = value; } else { delete node.set; }
-    }, key + "-set", "field-paths")];
+    }, key + "-set", "field-paths", templateChoices)];
     parts.push(el("p", {class: "hint", text: "Values may use templates such as {{ event.params.city }} or {{ profile.firstName }}; custom attributes are attributes.NAME."}));
     parts.push(listField(node, "clear", "Clear fields (comma-separated)"));
     parts.push(listField(node, "addTags", "Add tags (comma-separated)"));
@@ -206,21 +247,30 @@
       agreements.appendChild(labelled(channel[1] + " agreement", select));
     });
     parts.push(agreements);
-    var company = el("input", {value: typeof node.companyId === "string" ? node.companyId : ""});
-    var removeCompany = el("input", {type: "checkbox", checked: "companyId" in node && node.companyId === null});
+    var known = config.companies.filter(function (c) { return c.id === node.companyId; })[0];
+    var choice = !("companyId" in node) ? "" : node.companyId === null ? "remove" : known ? known.id : "custom";
+    var company = el("select", {"data-key": key + "-company"}, [
+      el("option", {value: "", text: "Leave as it is", selected: choice === ""}),
+      el("option", {value: "remove", text: "Remove the company", selected: choice === "remove"})
+    ].concat(config.companies.map(function (c) {
+      return el("option", {value: c.id, text: c.name, selected: choice === c.id});
+    })).concat([el("option", {value: "custom", text: "An id or a template…", selected: choice === "custom"})]));
+    var custom = el("input", {value: choice === "custom" ? shown(node.companyId) : ""});
+    var customField = labelled("Company id or template", custom);
+    customField.hidden = choice !== "custom";
     function updateCompany() {
-      company.disabled = removeCompany.checked;
-      if (removeCompany.checked) { node.companyId = null; }
-      else if (company.value.trim()) { node.companyId = company.value.trim(); }
-      else { delete node.companyId; }
+      customField.hidden = company.value !== "custom";
+      if (company.value === "") { delete node.companyId; }
+      else if (company.value === "remove") { node.companyId = null; }
+      else if (company.value === "custom") {
+        if (custom.value.trim()) { node.companyId = custom.value.trim(); } else { delete node.companyId; }
+      } else { node.companyId = company.value; }
       sync();
     }
-    company.addEventListener("input", updateCompany);
-    removeCompany.addEventListener("change", updateCompany);
-    company.disabled = removeCompany.checked;
-    parts.push(labelled("Company id (empty: leave as it is)", company));
-    removeCompany.id = uid();
-    parts.push(el("div", {class: "row"}, [removeCompany, el("label", {for: removeCompany.id, text: "Remove the company"})]));
+    company.addEventListener("change", updateCompany);
+    custom.addEventListener("input", updateCompany);
+    parts.push(labelled("Company", company));
+    parts.push(customField);
     return parts;
   }
 
@@ -321,7 +371,23 @@
     var trigger = state.trigger = state.trigger || {event: ""};
     trigger.where = trigger.where || [];
     var event = el("input", {value: trigger.event || "", list: "event-types"});
-    event.addEventListener("input", function () { trigger.event = event.value.trim(); sync(); });
+    var chosen = triggerForm();
+    var formPicker = el("select", {"data-key": "trigger-form"},
+                        [el("option", {value: "", text: "Any form"})].concat(config.forms.map(function (f) {
+                          return el("option", {value: f.slug, text: f.name, selected: chosen === f});
+                        })));
+    var formField = labelled("Form", formPicker, "Which form's submissions start the workflow.");
+    formField.hidden = trigger.event !== "form.submit";
+    event.addEventListener("input", function () {
+      trigger.event = event.value.trim();
+      formField.hidden = trigger.event !== "form.submit";
+      sync();
+    });
+    formPicker.addEventListener("change", function () {
+      trigger.where = trigger.where.filter(function (c) { return !(c.param === "formId" && c.op === "eq"); });
+      if (formPicker.value) { trigger.where.unshift({param: "formId", op: "eq", value: formPicker.value}); }
+      rerender("trigger-form");
+    });
     var changed = el("input", {value: shown(trigger.changed), list: "field-paths"});
     changed.addEventListener("input", function () {
       var names = splitList(changed.value);
@@ -331,6 +397,7 @@
     var section = el("section", {class: "card", "aria-labelledby": "trigger-heading"}, [
       el("h2", {id: "trigger-heading", text: "Trigger"}),
       labelled("Event type", event, "For example form.submit, profile.updated or a custom event type."),
+      formField,
       conditionsEditor(trigger.where, "param", "Trigger condition", "trigger-where"),
       labelled("Only when these attributes changed (profile.updated; comma-separated)", changed)
     ]);
