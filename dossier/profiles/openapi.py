@@ -133,7 +133,12 @@ FILTER_VALUES = {
 }
 LIST_PROFILES = operation(
     {"parameters": [{"in": "query", "name": "filters", "required": False, "style": "form", "explode": True,
-                     "schema": FILTER_VALUES, "description": "one query parameter per filter; repeated ones all apply"}]},
+                     "schema": FILTER_VALUES,
+                     "description": "one query parameter per filter; repeated ones all apply. `field=value` is exact "
+                                    "(`city=Warsaw`, `attributes.plan=gold`, `agreements.email=true`); `field[op]=value` "
+                                    "takes an operator: is, contains, startswith (text, ignoring case and accents: "
+                                    "`city[is]=krakow` finds Kraków), gt, lt (numbers and dates), empty, notempty "
+                                    "(`phone[empty]=1`)"}]},
     query(("search", {"type": "string", "maxLength": 200}, "the start of a name, email, phone or customId"),
           ("tag", TAG, "only profiles holding this tag"),
           ("company", {"anyOf": [UUID, {"const": "none"}]}, "only the profiles of this company; none: of no company"),
