@@ -29,7 +29,7 @@ from dossier.core.bulk import (db_values, delete_pairs, execute_in, fetch_in, fi
 from dossier.profiles.attributes import AttributeRegistry
 from dossier.profiles.consents import record_agreement_changes
 from dossier.profiles.errors import FieldError, InvalidValue
-from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_COLUMN, FIELDS_BY_NAME, normalize_phone
+from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_COLUMN, normalize_phone
 from dossier.profiles.models import Company, Profile, ProfileTag, Tag, company_name_key
 from dossier.profiles.writes import UNSET, ProfileWrite
 
