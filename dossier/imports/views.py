@@ -170,6 +170,16 @@ def _mapping_rows(import_file: ImportFile, suggested: list, attributes: dict, po
     return rows
 
 
+def _derived_changes(samples: list[dict], plan: ImportPlan) -> list[str]:
+    """Why the samples change fields no column was mapped to: Dossier derives them."""
+    mapped = {column.target for column in plan.columns}
+    changed = {change["attribute"] for sample in samples for change in sample["changes"]}
+    if "anonymousType" in changed and "anonymousType" not in mapped:
+        return ["Anonymous type is not in the file: a profile that gets an email, phone or customId becomes "
+                "recognized, so Dossier sets it."]
+    return []
+
+
 def _derived_note(target: str) -> str:
     if target in ("email", "customId"):
         return "Profiles that get an email or customId become recognized (anonymousType)."
@@ -185,14 +195,16 @@ def import_detail(request, import_id):
     offset = job.state.get("offset", run.file.data_offset)
     can_edit = may_edit(request)
     labels = path_labels(attribute_definitions())
+    samples = [{**sample, "changes": [describe_change(c, labels) for c in sample["changes"]]}
+               for sample in job.summary.get("sample", [])]
     return render(request, "imports/detail.html", {
         "nav": "imports", "run": run, "job": job, "counts": counts, "can_edit": can_edit,
         **(undo_context(job, can_edit) if not run.dry_run else {}),
         "attributes": sorted(job.summary.get("attributes", {}).items()), "errors": job.errors[:50],
         "plan": plan, "percent": round(100 * offset / run.file.size) if run.file.size else 0,
         "read": job.summary.get("scan") or {}, "not_imported": [c for c in plan.columns if c.target == IGNORE],
-        "samples": [{**sample, "changes": [describe_change(c, labels) for c in sample["changes"]]}
-                    for sample in job.summary.get("sample", [])],
+        "samples": samples,
+        "derived": _derived_changes(samples, plan),
     })
 
 
