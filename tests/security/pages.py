@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 PUBLIC = {"login", "logout", "public-form", "confirm-consent", "healthz"}  # and the root, which redirects to /profiles/
 ADMIN_ONLY = {"settings", "settings-attributes", "settings-api-keys", "settings-users", "settings-webhooks",
               "settings-webhook"}
+EDIT_ONLY = {"profile-new"}  # a form that only creates: a viewer has nothing to read there
 
 
 def browser_pages() -> dict[str, list[str]]:

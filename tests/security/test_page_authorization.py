@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from tests.security.conftest import csrf_headers
-from tests.security.pages import ADMIN_ONLY, browser_pages, page_url, uploaded_file_id
+from tests.security.pages import ADMIN_ONLY, EDIT_ONLY, browser_pages, page_url, uploaded_file_id
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_who_may_read_each_page(values, session, name):
     for role in ("viewer", "editor", "admin"):
         response = session(role).get(url)
         refused = response.status_code == 403
-        assert refused == (admin_only and role != "admin"), (role, response.status_code)
+        assert refused == ((admin_only and role != "admin") or (name in EDIT_ONLY and role == "viewer")), (role, response.status_code)
         assert not _is_login_redirect(response, url)
 
 
