@@ -19,6 +19,7 @@ from dossier.core.params import row_id
 from dossier.forms.models import Form
 from dossier.forms.services import field_path_choices
 from dossier.profiles.errors import FieldError
+from dossier.profiles.labels import attribute_definitions, describe_change, path_labels, profile_names
 from dossier.profiles.models import Company
 from dossier.workflows.conditions import OPS
 from dossier.workflows.definition import NODE_TYPES
@@ -143,18 +144,20 @@ def workflow_runs(request: HttpRequest, workflow_id: int) -> HttpResponse:
     older = page[RUNS_PAGE_SIZE - 1].id if len(page) > RUNS_PAGE_SIZE else None
     page = page[:RUNS_PAGE_SIZE]
     event_types_by_id = dict(Event.objects.filter(id__in=[run.event_id for run in page]).values_list("id", "type"))
-    rows = [{"run": run, "event_type": event_types_by_id.get(run.event_id, "(deleted)"), "log": _log_lines(run)}
-            for run in page]
+    names = profile_names(run.profile_id for run in page)
+    labels = path_labels(attribute_definitions())
+    rows = [{"run": run, "event_type": event_types_by_id.get(run.event_id, "(deleted)"), "log": _log_lines(run, labels),
+             "profile": names.get(str(run.profile_id), "deleted profile")} for run in page]
     return render(request, "workflows/runs.html", {
         "nav": "workflows", "workflow": workflow, "rows": rows, "status": status, "older": older,
         "statuses": WorkflowRun.Status.choices, "first_page": not before})
 
 
-def _log_lines(run: WorkflowRun) -> list[dict]:
+def _log_lines(run: WorkflowRun, labels: dict[str, str]) -> list[dict]:
     """The run's log with node labels, each updateProfile entry followed by the changes it made."""
     changes: dict[int, list[dict]] = {}
     for change in run.changes:
-        changes.setdefault(change["node"], []).append(change)
+        changes.setdefault(change["node"], []).append(describe_change(change, labels))
     lines = []
     for entry in run.log:
         node = entry.get("node")

@@ -91,7 +91,8 @@ def test_the_runs_page_shows_each_run_with_its_node_log_and_changes(login):
     assert done.locator(".badge").inner_text() == "Done"
     done.get_by_text("Log of run").click()
     log = done.locator(".run-log").inner_text()
-    assert "2. updateProfile updated" in log and "city: (empty) → Gdańsk" in log
+    assert "2. updateProfile updated" in log and "City: — → Gdańsk" in log
+    assert done.get_by_role("link", name="anna@example.com").is_visible()  # the profile by name, not by id
 
     page.get_by_label("Status").select_option("filtered")
     page.get_by_role("button", name="Show").click()
