@@ -47,7 +47,7 @@ def requested_changes(job: Job, labels: dict[str, str]) -> list[tuple[str, str]]
     """A batch edit's selection and changes in words, as (label, value) rows."""
     selection, changes = job.params.get("selection", {}), job.params.get("changes", {})
     if "filter" in selection:
-        words = describe_filters(selection["filter"])
+        words = describe_filters(selection["filter"], labels)
         rows = [("Selection", "all profiles matching " + " and ".join(words) if words else "all profiles (no filter)")]
     else:
         count = selection.get("ids", 0)  # the job keeps the number of ids, not the ids

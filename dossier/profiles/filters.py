@@ -44,8 +44,8 @@ KIND_OPERATORS = {
     "list": ("empty", "notempty"),
     "boolean": ("is",),
 }
-# Standard fields whose `is` compares the normalized value, not folded text.
-_NORMALIZED_IS = ("phone", "countryCode", "sex", "anonymousType", "birthDate")
+# Text fields whose `is` compares the normalized value, not folded text (`601 767 123` is `+48601767123`).
+_NORMALIZED_IS = ("phone",)
 _STANDARD_KINDS = {"countryCode": "choice", "sex": "choice", "anonymousType": "choice", "birthDate": "ordered"}
 _ATTRIBUTE_KINDS = {"text": "text", "integer": "ordered", "number": "ordered", "date": "ordered", "datetime": "ordered",
                     "boolean": "choice", "list": "list"}
@@ -106,6 +106,12 @@ def parse_filters(params: Mapping[str, Any], *, extra_filters: Mapping[str, Any]
             except InvalidValue as exc:
                 errors.append(FieldError(name, exc.code, exc.message, raw))
     return ProfileQuery(query, errors)
+
+
+def operator_of(param: str) -> tuple[str, str] | None:
+    """`city[contains]` as ("city", "contains"); None for a plain parameter or an unknown operator."""
+    match = OPERATOR_PARAM.match(param)
+    return (match["field"], match["op"]) if match and match["op"] in OPERATORS else None
 
 
 def field_kind(name: str, types: Mapping[str, str]) -> str | None:

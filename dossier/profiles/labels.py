@@ -9,7 +9,7 @@ import uuid
 from typing import Any, Iterable, Mapping
 
 from dossier.profiles.fields import STANDARD_FIELDS
-from dossier.profiles.filters import OPERATOR_PARAM, OPERATORS, VALUELESS
+from dossier.profiles.filters import OPERATORS, VALUELESS, operator_of
 from dossier.profiles.forms import CHANNEL_LABELS
 from dossier.profiles.models import AttributeDefinition, Company, Profile
 
@@ -64,10 +64,15 @@ def describe_change(change: Mapping[str, Any], labels: Mapping[str, str]) -> dic
             "new": value_words(path, change.get("new"))}
 
 
+def param_label(param: str, labels: Mapping[str, str]) -> str:
+    """A filter parameter's name as its error names it: `city[contains]` as `City contains`."""
+    found = operator_of(param)
+    return f"{label_of(found[0], labels)} {OPERATORS[found[1]]}" if found else labels.get(param, param)
+
+
 def filter_words(param: str, value: str, labels: Mapping[str, str], companies: Mapping[str, str]) -> str:
     """One filter as a sentence: `City is Warsaw`, `City contains kra`, `Phone is empty`."""
-    match = OPERATOR_PARAM.match(param)
-    name, op = (match["field"], match["op"]) if match and match["op"] in OPERATORS else (param, "is")
+    name, op = operator_of(param) or (param, "is")
     label = label_of(name, labels)
     if name == "search":
         return f"search “{value}”"
@@ -78,13 +83,12 @@ def filter_words(param: str, value: str, labels: Mapping[str, str], companies: M
     return f"{label} {OPERATORS[op]}" + ("" if op in VALUELESS else f" {value}")
 
 
-def describe_filters(filters: Mapping[str, Any]) -> list[str]:
-    """A selection's filters (values may be lists) as sentences, reading the labels it needs."""
+def describe_filters(filters: Mapping[str, Any], labels: Mapping[str, str]) -> list[str]:
+    """A selection's filters (values may be lists) as sentences."""
     pairs = [(key, str(v)) for key, values in filters.items()
              for v in (values if isinstance(values, list) else [values])]
     company_ids = [v for key, v in pairs if key in ("company", "companyId") and v != "none"]
     companies = company_names(company_ids)
-    labels = path_labels(attribute_definitions())
     return [filter_words(key, value, labels, companies) for key, value in pairs]
 
 

@@ -35,6 +35,7 @@ from dossier.profiles.filters import (
     VALUELESS,
     field_kind,
     numbered_page,
+    operator_of,
     parse_filters,
 )
 from dossier.profiles.forms import (
@@ -52,7 +53,15 @@ from dossier.profiles.forms import (
     show_submitted,
     submitted_changes,
 )
-from dossier.profiles.labels import attribute_definitions, filter_words, label_of, path_labels, profile_name, value_words
+from dossier.profiles.labels import (
+    attribute_definitions,
+    filter_words,
+    label_of,
+    param_label,
+    path_labels,
+    profile_name,
+    value_words,
+)
 from dossier.profiles.models import Company, Profile, ProfileTag, Tag
 from dossier.profiles.services import do_add_event, do_create_profile, do_update_profile
 
@@ -114,7 +123,7 @@ def profile_list(request):
     definitions = attribute_definitions()
     labels = path_labels(definitions)
     query = parse_filters(filters)
-    errors = [f"{_param_label(e.field, labels)}: {e.message}" for e in query.errors]
+    errors = [f"{param_label(e.field, labels)}: {e.message}" for e in query.errors]
     sort = request.GET.get("sort") or SORT_CHOICES[0][0]
     number, size = _page_number(request.GET.get("page"), errors), _page_size(request.GET.get("size"))
     rows, has_next, count = [], False, None
@@ -163,14 +172,6 @@ def profile_list(request):
     return render(request, "profiles/list.html", context, status=422 if errors else 200)
 
 
-def _param_label(param: str, labels: dict[str, str]) -> str:
-    """`city[contains]` as `City contains`, `city` as `City`."""
-    match = OPERATOR_PARAM.match(param)
-    if match and match["op"] in OPERATORS:
-        return f"{labels.get(match['field'], match['field'])} {OPERATORS[match['op']]}"
-    return labels.get(param, param)
-
-
 def _page_number(raw: str | None, errors: list[str]) -> int:
     if raw in (None, ""):
         return 1
@@ -207,9 +208,9 @@ def _conditions(filters: dict[str, list]) -> list[Condition]:
     """The `field[op]` filters as rows of the filter form, so they stay editable."""
     rows = []
     for key, values in filters.items():
-        match = OPERATOR_PARAM.match(key)
-        if match and match["op"] in OPERATORS:
-            rows.extend(Condition(match["field"], match["op"], "" if match["op"] in VALUELESS else value) for value in values)
+        found = operator_of(key)
+        if found:
+            rows.extend(Condition(*found, "" if found[1] in VALUELESS else value) for value in values)
     return rows
 
 
