@@ -25,6 +25,7 @@ from dossier.profiles.attributes import AttributeDefinition, check_attribute_nam
 from dossier.profiles.errors import FieldError, InvalidValue
 from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_NAME, check_characters, normalize_boolean
 from dossier.profiles.models import Profile, ProfileTag, Tag
+from dossier.profiles.search import annotate_search, search_condition
 from dossier.profiles.writes import normalize_tag
 
 PAGING_PARAMS = {"sort", "limit", "cursor", "format", "page"}
@@ -73,7 +74,7 @@ def parse_filters(params: Mapping[str, Any], *, extra_filters: Mapping[str, Any]
                         types = dict(AttributeDefinition.objects.values_list("name", "type"))
                     query = query.filter(_operator_filter(name, raw, types))
                 elif name == "search":
-                    query = query.filter(_search(raw))
+                    query = annotate_search(query).filter(_search(raw))
                 elif name == "tag":
                     query = query.filter(_has_tag(normalize_tag(raw)))
                 elif name in ("company", "companyId"):
@@ -190,12 +191,7 @@ def _has_tag(name: str) -> Exists:
 def _search(raw: Any) -> Q:
     text = str(raw).strip()[:SEARCH_MAX]
     check_characters(text)
-    q = Q()
-    for column in ("email", "custom_id", "phone"):
-        q |= Q(**{f"{column}__istartswith": text})
-    for column in ("first_name", "last_name", "display_name"):
-        q |= Q(**{f"{column}__icontains": text})
-    return q
+    return search_condition(text)
 
 
 def _uuid(raw: Any) -> uuid.UUID:

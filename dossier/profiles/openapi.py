@@ -139,7 +139,7 @@ LIST_PROFILES = operation(
                                     "takes an operator: is, contains, startswith (text, ignoring case and accents: "
                                     "`city[is]=krakow` finds Kraków), gt, lt (numbers and dates), empty, notempty "
                                     "(`phone[empty]=1`)"}]},
-    query(("search", {"type": "string", "maxLength": 200}, "the start of a name, email, phone or customId"),
+    query(("search", {"type": "string", "maxLength": 200}, "any part of a name, email, phone or customId, case and accents aside (three characters or more; shorter text matches the start of an identifier or part of a name)"),
           ("tag", TAG, "only profiles holding this tag"),
           ("company", {"anyOf": [UUID, {"const": "none"}]}, "only the profiles of this company; none: of no company"),
           ("sort", {"enum": sorted(SORTABLE) + sorted(f"-{name}" for name in SORTABLE)}, "a field, - first for descending"),

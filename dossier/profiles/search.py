@@ -1,0 +1,161 @@
+"""Substring search over a profile's name, email, phone and customId, backed by a trigram index.
+
+`search=ann` finds `joanna@x.pl` and `Anna`, `767` finds `+48601767123`, whatever the case and
+accents (both sides go through `dossier_fold`). The searched text of a profile is its
+`SEARCH_COLUMNS` joined by spaces and folded. Each database indexes it its own way:
+
+- PostgreSQL: a `pg_trgm` GIN index on the immutable `dossier_search_text(...)` of the row, which
+  the planner uses for `LIKE '%ann%'`.
+- SQLite: an FTS5 table with the trigram tokenizer whose content is a view of the folded text,
+  kept in step by triggers on the profile table, so every writer (the change service, bulk
+  statements, erasure) updates it in the same transaction without knowing it exists. Its rows
+  are keyed by the profile row's rowid.
+
+A trigram index answers only queries of three characters or more; shorter ones match the start
+of an identifier or any part of a name without it (the list's old behaviour).
+
+Triggers live with their table: Django remakes an SQLite table to alter it, which drops them and
+renumbers rowids. `ensure_search_index` therefore runs after every `migrate` and rebuilds the
+index whenever it finds a trigger missing.
+"""
+
+import logging
+import re
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import CharField, Func, Q
+from django.db.models.expressions import RawSQL
+
+from dossier.core.folding import fold
+
+logger = logging.getLogger(__name__)
+
+SEARCH_COLUMNS = ("first_name", "last_name", "display_name", "email", "custom_id", "phone")
+MIN_INDEXED = 3
+FTS_TABLE = "profiles_search"
+FTS_SOURCE = "profiles_search_source"
+TRIGGERS = ("profiles_search_insert", "profiles_search_delete", "profiles_search_update")
+PG_FUNCTION = "dossier_search_text"
+PG_INDEX = "profiles_search_trgm"
+_PHONE_LIKE = re.compile(r"^[0-9+()\s.\-/]+$")
+
+
+def _joined(prefix: str = "") -> str:
+    """The profile's searched columns joined by spaces, NULLs as empty text (SQL)."""
+    return " || ' ' || ".join(f"coalesce({prefix}{column}, '')" for column in SEARCH_COLUMNS)
+
+
+class SearchText(Func):
+    """`dossier_search_text(first_name, ...)`: the folded searched text of a row, on PostgreSQL."""
+
+    function = PG_FUNCTION
+    output_field = CharField()
+
+    def __init__(self):
+        super().__init__(*SEARCH_COLUMNS)
+
+
+def search_condition(raw: str) -> Q:
+    """The profiles whose searched text holds `raw` (already checked and trimmed)."""
+    needles = [fold(raw)]
+    digits = re.sub(r"\D", "", raw)
+    if _PHONE_LIKE.match(raw) and len(digits) >= MIN_INDEXED and digits != needles[0]:
+        needles.append(digits)  # `601 767 123` as the phone is stored: +48601767123
+    if len(needles[0]) < MIN_INDEXED:
+        return _short_condition(raw)
+    if connection.vendor == "postgresql":
+        q = Q()
+        for needle in needles:
+            q |= Q(_search_text__contains=needle)
+        return q
+    phrases = " OR ".join('"' + needle.replace('"', '""') + '"' for needle in needles)
+    matching = RawSQL(f"SELECT p.id FROM profiles_profile p WHERE p.rowid IN"
+                      f" (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)", [phrases])
+    return Q(id__in=matching)
+
+
+def annotate_search(queryset):
+    """PostgreSQL compares the indexed expression itself; SQLite needs nothing added."""
+    if connection.vendor == "postgresql":
+        return queryset.alias(_search_text=SearchText())
+    return queryset
+
+
+def _short_condition(text: str) -> Q:
+    q = Q()
+    for column in ("email", "custom_id", "phone"):
+        q |= Q(**{f"{column}__istartswith": text})
+    for column in ("first_name", "last_name", "display_name"):
+        q |= Q(**{f"{column}__icontains": text})
+    return q
+
+
+# --- the index -------------------------------------------------------------------------------
+
+def ensure_search_index(conn=connection) -> None:
+    """Create the search index if it is missing (idempotent; cheap when it is there)."""
+    if conn.vendor == "postgresql":
+        _ensure_postgresql(conn)
+    elif conn.vendor == "sqlite":
+        _ensure_sqlite(conn)
+
+
+def drop_search_index(conn=connection) -> None:
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(f"DROP INDEX IF EXISTS {PG_INDEX}")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}(text, text, text, text, text, text)")
+        elif conn.vendor == "sqlite":
+            for trigger in TRIGGERS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+            cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+            cursor.execute(f"DROP VIEW IF EXISTS {FTS_SOURCE}")
+
+
+def _ensure_postgresql(conn) -> None:
+    arguments = ", ".join(f"{column} text" for column in SEARCH_COLUMNS)
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [PG_INDEX])
+        if cursor.fetchone():
+            return
+        cursor.execute(f"CREATE OR REPLACE FUNCTION {PG_FUNCTION}({arguments}) RETURNS text LANGUAGE sql"
+                       f" IMMUTABLE PARALLEL SAFE AS $search$ SELECT dossier_fold({_joined()}) $search$")
+        try:
+            with transaction.atomic(using=conn.alias):
+                cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except DatabaseError as exc:  # search still works, by scanning
+            logger.warning("substring search is not indexed: the pg_trgm extension cannot be created (%s)", exc)
+            return
+        cursor.execute(f"CREATE INDEX {PG_INDEX} ON profiles_profile USING gin"
+                       f" ({PG_FUNCTION}({', '.join(SEARCH_COLUMNS)}) gin_trgm_ops)")
+
+
+def _ensure_sqlite(conn) -> None:
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN (%s, %s, %s)", TRIGGERS)
+        if len(cursor.fetchall()) == len(TRIGGERS):
+            return
+    drop_search_index(conn)
+    new, old = f"dossier_fold({_joined('new.')})", f"dossier_fold({_joined('old.')})"
+    watched = ", ".join(SEARCH_COLUMNS)
+    with conn.cursor() as cursor:
+        cursor.execute(f"CREATE VIEW {FTS_SOURCE} AS SELECT rowid, dossier_fold({_joined()}) AS text FROM profiles_profile")
+        cursor.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(text, content='{FTS_SOURCE}',"
+                       f" content_rowid='rowid', tokenize='trigram')")
+        cursor.execute(f"CREATE TRIGGER {TRIGGERS[0]} AFTER INSERT ON profiles_profile BEGIN"
+                       f" INSERT INTO {FTS_TABLE} (rowid, text) VALUES (new.rowid, {new}); END")
+        cursor.execute(f"CREATE TRIGGER {TRIGGERS[1]} AFTER DELETE ON profiles_profile BEGIN"
+                       f" INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, text) VALUES ('delete', old.rowid, {old}); END")
+        cursor.execute(f"CREATE TRIGGER {TRIGGERS[2]} AFTER UPDATE OF {watched} ON profiles_profile BEGIN"
+                       f" INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, text) VALUES ('delete', old.rowid, {old});"
+                       f" INSERT INTO {FTS_TABLE} (rowid, text) VALUES (new.rowid, {new}); END")
+        cursor.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
+
+
+def ensure_after_migrate(sender, using, **kwargs) -> None:
+    """post_migrate receiver: a migration that remade the profile table dropped the triggers."""
+    from django.db import connections
+
+    conn = connections[using]
+    if "profiles_profile" in conn.introspection.table_names():
+        ensure_search_index(conn)
