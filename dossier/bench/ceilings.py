@@ -4,12 +4,14 @@ A ceiling runs on a scratch copy of the profile table with the same indexes, so 
 writing those rows costs, and the scenario's own data stays as the Dossier path will find it.
 """
 
+import json
 import time
 from typing import Iterator, Sequence
 
 from django.db import connection, transaction
 
 from dossier.bench.seed import EVENT_COLUMNS, PROFILE_COLUMNS, insert_raw
+from dossier.profiles.search import index_table
 
 PROFILE_INDEXES = (  # (unique?, columns): the indexes the migrated profile table has
     (True, "id"), (True, "email"), (True, "custom_id"), (False, "phone"), (False, "city, created_at, id"), (False, "last_name"),
@@ -18,13 +20,15 @@ PROFILE_INDEXES = (  # (unique?, columns): the indexes the migrated profile tabl
 
 
 def clone_profile_table(name: str = "bench_ceiling_profile") -> str:
-    """A copy of profiles_profile (rows and indexes) for ceilings to write into."""
+    """A copy of profiles_profile (rows and indexes, the search index among them) for ceilings to
+    write into: keeping the search index current is part of writing a profile."""
     drop_table(name)
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {name} AS SELECT * FROM profiles_profile")
         for number, (unique, columns) in enumerate(PROFILE_INDEXES):
             kind = "UNIQUE INDEX" if unique else "INDEX"
             cursor.execute(f"CREATE {kind} {name}_{number} ON {name} ({columns})")
+    index_table(connection, name, f"{name}_search")
     return name
 
 
@@ -49,9 +53,19 @@ def clone_event_table(name: str = "bench_ceiling_event") -> str:
     return name
 
 
+def bare_event(event_id: int, profile_id: str, event_type: str, at: str, changes: list[dict], *,
+               source: str = "import") -> tuple:
+    """An event row of a ceiling, job-less: `("id", *EVENT_COLUMNS)`."""
+    return event_id, profile_id, event_type, at, source, "user:bench", None, None, "", json.dumps({"changes": changes})
+
+
 def drop_table(name: str) -> None:
+    """Drop a scratch table, and on SQLite the search index a profile table's copy has beside it."""
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        if connection.vendor == "sqlite":
+            cursor.execute(f"DROP TABLE IF EXISTS {name}_search")
+            cursor.execute(f"DROP VIEW IF EXISTS {name}_search_source")
 
 
 def upsert_sql(table: str, update_columns: Sequence[str], key: str = "email") -> str:

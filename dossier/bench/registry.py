@@ -15,6 +15,7 @@ class BenchContext:
     database: str  # "sqlite" or "postgresql"
     scale: float  # 1.0, or 0.1 under BENCH_SCALE=small
     work_dir: str  # a scratch folder for files the scenario writes
+    workers: int | None = None  # for scenarios registered with worker counts: this run's
 
     def size(self, full: int) -> int:
         return max(1, int(full * self.scale))
@@ -25,6 +26,7 @@ class Measurement:
     scenario: str
     database: str
     size: int
+    workers: int | None = None  # worker processes, where a scenario runs them
     seconds: float | None = None
     rate: float | None = None
     unit: str | None = None
@@ -41,13 +43,17 @@ class Measurement:
 
 
 SCENARIOS: dict[str, Callable[[BenchContext], Measurement]] = {}
+WORKER_COUNTS: dict[str, dict[str, tuple[int, ...]]] = {}
 
 
-def scenario(name: str):
-    """Register a scenario under its SPEC §10 name (`import-new`, `api-patch`, ...)."""
+def scenario(name: str, *, workers: dict[str, tuple[int, ...]] | None = None):
+    """Register a scenario under its SPEC §10 name (`import-new`, `api-patch`, ...). With `workers`
+    (database: counts), it runs once per count, each run a row of its own."""
 
     def register(fn: Callable[[BenchContext], Measurement]):
         SCENARIOS[name] = fn
+        if workers:
+            WORKER_COUNTS[name] = workers
         return fn
 
     return register

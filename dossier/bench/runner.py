@@ -25,14 +25,15 @@ from pathlib import Path
 from typing import Callable, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
-from dossier.bench.registry import SCENARIOS, BenchContext, Measurement
+from dossier.bench.registry import SCENARIOS, WORKER_COUNTS, BenchContext, Measurement
 from dossier.bench import measure
 
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-SPEC_ORDER = ("import-new", "import-update", "batch-edit", "api-batch", "api-patch", "workflow-runs", "list-filter", "card")
-COLUMNS = ("scenario", "database", "size", "seconds", "rate", "unit", "ceiling", "ratio", "p50Ms", "p99Ms",
-           "peakMemoryMB", "target", "met")
-HEADINGS = {"p50Ms": "p50 ms", "p99Ms": "p99 ms", "peakMemoryMB": "peak MB", "met": "met?"}
+SPEC_ORDER = ("import-new", "import-update", "batch-edit", "api-batch", "api-patch", "workflow-runs", "list-filter", "list-search",
+              "card", "webhook-delivery")
+COLUMNS = ("scenario", "database", "workers", "size", "seconds", "rate", "unit", "ceiling", "ratio", "p50Ms", "p99Ms",
+           "peakMemoryMB", "target", "targetMet")
+HEADINGS = {"p50Ms": "p50 ms", "p99Ms": "p99 ms", "peakMemoryMB": "peak MB", "targetMet": "met?"}
 TARGET_TERM = re.compile(r"(\w+)\s*(>=|<=|≥|≤|<|>)\s*([0-9][0-9,_.]*)")
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     ">=": lambda a, b: a >= b, "≥": lambda a, b: a >= b, ">": lambda a, b: a > b,
@@ -84,6 +85,8 @@ def target_met(measurement: dict) -> bool | None:
         return None
     for name, operator, number in terms:
         value = measurement.get(name)
+        if value is None:  # a scenario's own figure
+            value = (measurement.get("notes") or {}).get(name)
         if value is None:
             return None
         if not COMPARE[operator](value, float(number.replace(",", "").replace("_", ""))):
@@ -227,18 +230,20 @@ def run_bench(names: list[str] | None, databases: list[str] | None, scale: float
         out.write(f"Preparing {database.name}...\n")
         out.flush()
         if not names:
-            results += [{**Measurement(scenario=module, database=database.name, size=0).as_dict(), "error": error, "met": None}
+            results += [{**Measurement(scenario=module, database=database.name, size=0).as_dict(), "error": error, "targetMet": None}
                         for module, error in broken.items()]
         try:
             database.prepare()
             for name in selected:
-                out.write(f"  {name} on {database.name}: ")
-                out.flush()
-                row = _run_one(name, database, scale, bench_dir, timeout)
-                results.append(row)
-                out.write(f"{row['error'] if row.get('error') else _summary(row)}\n")
-                out.flush()
-                (bench_dir / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+                for workers in WORKER_COUNTS.get(name, {}).get(database.name, (None,)):
+                    with_workers = f" with {workers} worker{'s' if workers > 1 else ''}" if workers else ""
+                    out.write(f"  {name} on {database.name}{with_workers}: ")
+                    out.flush()
+                    row = _run_one(name, database, scale, bench_dir, timeout, workers)
+                    results.append(row)
+                    out.write(f"{row['error'] if row.get('error') else _summary(row)}\n")
+                    out.flush()
+                    (bench_dir / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
         finally:
             database.close()
     out.write("\n" + format_table(results) + "\n")
@@ -263,21 +268,23 @@ def _databases(requested: list[str] | None, bench_dir: Path, out: TextIO) -> lis
     return chosen
 
 
-def _run_one(name: str, database: Database, scale: float, bench_dir: Path, timeout: float) -> dict:
-    label = f"{name}-{database.name}"
+def _run_one(name: str, database: Database, scale: float, bench_dir: Path, timeout: float,
+             workers: int | None = None) -> dict:
+    label = f"{name}-{database.name}" + (f"-{workers}w" if workers else "")
     work_dir = bench_dir / "work" / label
     shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True)
     log_path = bench_dir / "logs" / f"{label}.log"
     log_path.parent.mkdir(exist_ok=True)
     result_path = work_dir / "measurement.json"
-    row = Measurement(scenario=name, database=database.name, size=0).as_dict()
+    row = Measurement(scenario=name, database=database.name, size=0, workers=workers).as_dict()
     started = time.monotonic()
     try:
         env = _child_env(database.fresh(label), work_dir)
         with open(log_path, "wb") as log:
             child = subprocess.Popen(
-                [sys.executable, "-m", "dossier.bench.runner", name, database.name, repr(scale), str(work_dir), str(result_path)],
+                [sys.executable, "-m", "dossier.bench.runner", name, database.name, repr(scale), str(work_dir),
+                 str(result_path), str(workers or 0)],
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             try:
                 child.wait(timeout=timeout)
@@ -297,7 +304,7 @@ def _run_one(name: str, database: Database, scale: float, bench_dir: Path, timeo
         except Exception as exc:  # leaving a scratch database behind is worth a note, not a crash
             row.setdefault("notes", {})["cleanup"] = str(exc)
         shutil.rmtree(work_dir, ignore_errors=True)
-    row["met"] = None if row.get("error") else target_met(row)
+    row["targetMet"] = None if row.get("error") else target_met(row)
     row.setdefault("notes", {})["wallSeconds"] = round(time.monotonic() - started, 1)
     return row
 
@@ -315,7 +322,7 @@ def _summary(row: dict) -> str:
     parts = [f"{row['rate']:,.0f} {row['unit']}" if row.get("rate") else None,
              f"p50 {row['p50Ms']} ms" if row.get("p50Ms") is not None else None,
              f"ceiling ratio {row['ratio']}" if row.get("ratio") is not None else None,
-             {True: "target met", False: "target missed"}.get(row.get("met"))]
+             {True: "target met", False: "target missed"}.get(row.get("targetMet"))]
     return ", ".join(p for p in parts if p) or "done"
 
 
@@ -337,7 +344,7 @@ def format_table(rows: list[dict]) -> str:
     for row in rows:
         cells.append([_cell(row.get(c)) for c in COLUMNS])
         if row.get("error"):
-            cells[-1][COLUMNS.index("met")] = "ERROR"
+            cells[-1][COLUMNS.index("targetMet")] = "ERROR"
             errors.append(f"  {row['scenario']} on {row['database']}: {row['error']}")
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
     lines = ["  ".join(cell.rjust(w) if i > 1 else cell.ljust(w) for i, (cell, w) in enumerate(zip(line, widths)))
@@ -350,7 +357,7 @@ def format_table(rows: list[dict]) -> str:
 
 # --- the child -----------------------------------------------------------------------------
 
-def run_child(name: str, database: str, scale: float, work_dir: str, result_path: str) -> int:
+def run_child(name: str, database: str, scale: float, work_dir: str, result_path: str, workers: int = 0) -> int:
     """Run one scenario in this process (its database is fresh and migrated) and write its figures."""
     import django
 
@@ -358,7 +365,8 @@ def run_child(name: str, database: str, scale: float, work_dir: str, result_path
     django.setup()
     try:
         scenario = load_scenarios()[0][name]
-        measurement: Measurement = scenario(BenchContext(database=database, scale=scale, work_dir=work_dir))
+        measurement: Measurement = scenario(BenchContext(database=database, scale=scale, work_dir=work_dir,
+                                                         workers=workers or None))
         result = measurement.as_dict()
         if result.get("peakMemoryMB") is None:
             result["peakMemoryMB"] = measure.peak_memory_mb()
@@ -370,5 +378,5 @@ def run_child(name: str, database: str, scale: float, work_dir: str, result_path
 
 
 if __name__ == "__main__":
-    _name, _database, _scale, _work_dir, _result_path = sys.argv[1:6]
-    sys.exit(run_child(_name, _database, float(_scale), _work_dir, _result_path))
+    _name, _database, _scale, _work_dir, _result_path, _workers = sys.argv[1:7]
+    sys.exit(run_child(_name, _database, float(_scale), _work_dir, _result_path, int(_workers)))

@@ -33,8 +33,8 @@ logger = logging.getLogger(__name__)
 SEARCH_COLUMNS = ("first_name", "last_name", "display_name", "email", "custom_id", "phone")
 MIN_INDEXED = 3
 FTS_TABLE = "profiles_search"
-FTS_SOURCE = "profiles_search_source"
-TRIGGERS = ("profiles_search_insert", "profiles_search_delete", "profiles_search_update")
+FTS_SOURCE = f"{FTS_TABLE}_source"
+TRIGGERS = tuple(f"{FTS_TABLE}_{event}" for event in ("insert", "delete", "update"))
 PG_FUNCTION = "dossier_search_text"
 PG_INDEX = "profiles_search_trgm"
 _PHONE_LIKE = re.compile(r"^[0-9+()\s.\-/]+$")
@@ -126,8 +126,7 @@ def _ensure_postgresql(conn) -> None:
         except DatabaseError as exc:  # search still works, by scanning
             logger.warning("substring search is not indexed: the pg_trgm extension cannot be created (%s)", exc)
             return
-        cursor.execute(f"CREATE INDEX {PG_INDEX} ON profiles_profile USING gin"
-                       f" ({PG_FUNCTION}({', '.join(SEARCH_COLUMNS)}) gin_trgm_ops)")
+    index_table(conn, "profiles_profile", PG_INDEX)
 
 
 def _ensure_sqlite(conn) -> None:
@@ -136,20 +135,30 @@ def _ensure_sqlite(conn) -> None:
         if len(cursor.fetchall()) == len(TRIGGERS):
             return
     drop_search_index(conn)
-    new, old = f"dossier_fold({_joined('new.')})", f"dossier_fold({_joined('old.')})"
-    watched = ", ".join(SEARCH_COLUMNS)
+    index_table(conn, "profiles_profile", FTS_TABLE)
+
+
+def index_table(conn, table: str, name: str) -> None:
+    """Give `table` (the profile table, or a copy of it) the search index, named `name`: a GIN
+    index on PostgreSQL; on SQLite an FTS5 table `name` over the view `<name>_source`, with
+    triggers `<name>_insert`, `_delete` and `_update` (the names TRIGGERS and FTS_SOURCE hold)."""
     with conn.cursor() as cursor:
-        cursor.execute(f"CREATE VIEW {FTS_SOURCE} AS SELECT rowid, dossier_fold({_joined()}) AS text FROM profiles_profile")
-        cursor.execute(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(text, content='{FTS_SOURCE}',"
+        if conn.vendor == "postgresql":
+            cursor.execute(f"CREATE INDEX {name} ON {table} USING gin"
+                           f" ({PG_FUNCTION}({', '.join(SEARCH_COLUMNS)}) gin_trgm_ops)")
+            return
+        new, old = f"dossier_fold({_joined('new.')})", f"dossier_fold({_joined('old.')})"
+        cursor.execute(f"CREATE VIEW {name}_source AS SELECT rowid, dossier_fold({_joined()}) AS text FROM {table}")
+        cursor.execute(f"CREATE VIRTUAL TABLE {name} USING fts5(text, content='{name}_source',"
                        f" content_rowid='rowid', tokenize='trigram')")
-        cursor.execute(f"CREATE TRIGGER {TRIGGERS[0]} AFTER INSERT ON profiles_profile BEGIN"
-                       f" INSERT INTO {FTS_TABLE} (rowid, text) VALUES (new.rowid, {new}); END")
-        cursor.execute(f"CREATE TRIGGER {TRIGGERS[1]} AFTER DELETE ON profiles_profile BEGIN"
-                       f" INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, text) VALUES ('delete', old.rowid, {old}); END")
-        cursor.execute(f"CREATE TRIGGER {TRIGGERS[2]} AFTER UPDATE OF {watched} ON profiles_profile BEGIN"
-                       f" INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, text) VALUES ('delete', old.rowid, {old});"
-                       f" INSERT INTO {FTS_TABLE} (rowid, text) VALUES (new.rowid, {new}); END")
-        cursor.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
+        cursor.execute(f"CREATE TRIGGER {name}_insert AFTER INSERT ON {table} BEGIN"
+                       f" INSERT INTO {name} (rowid, text) VALUES (new.rowid, {new}); END")
+        cursor.execute(f"CREATE TRIGGER {name}_delete AFTER DELETE ON {table} BEGIN"
+                       f" INSERT INTO {name} ({name}, rowid, text) VALUES ('delete', old.rowid, {old}); END")
+        cursor.execute(f"CREATE TRIGGER {name}_update AFTER UPDATE OF {', '.join(SEARCH_COLUMNS)} ON {table} BEGIN"
+                       f" INSERT INTO {name} ({name}, rowid, text) VALUES ('delete', old.rowid, {old});"
+                       f" INSERT INTO {name} (rowid, text) VALUES (new.rowid, {new}); END")
+        cursor.execute(f"INSERT INTO {name} ({name}) VALUES ('rebuild')")
 
 
 def ensure_after_migrate(sender, using, **kwargs) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-FIELDS = {"scenario", "database", "size", "seconds", "rate", "unit", "ceiling", "ratio", "p50Ms", "p99Ms", "peakMemoryMB"}
+FIELDS = {"scenario", "database", "workers", "size", "seconds", "rate", "unit", "ceiling", "ratio", "p50Ms", "p99Ms",
+          "peakMemoryMB", "target", "targetMet"}
 
 
 @pytest.fixture
@@ -46,10 +47,21 @@ def test_bench_runs_a_scenario_and_writes_its_figures_to_latest_json(bench, tmp_
     assert all(isinstance(row[k], (int, float)) and row[k] > 0
                for k in ("seconds", "rate", "ceiling", "ratio", "p50Ms", "p99Ms", "peakMemoryMB"))
     assert row["p50Ms"] <= row["p99Ms"]
-    assert row["met"] in (True, False)
+    assert row["targetMet"] in (True, False)
+    assert row["notes"]["floorRate"] > 0 and row["notes"]["p99VsFloor"] > 0  # the floor measured beside it
     table = result.stdout.splitlines()
     assert any(line.startswith("api-patch") and database_kind() in line for line in table)
     assert "p50 ms" in result.stdout and "met?" in result.stdout
+
+
+def test_a_scenario_with_worker_counts_gives_a_row_per_count(bench, tmp_path):
+    result = bench("--scenario", "workflow-runs", "--database", database_kind())
+
+    assert result.returncode == 0, result.stderr
+    rows = json.loads((tmp_path / "bench" / "latest.json").read_text())
+    assert [row.get("error") for row in rows] == [None] * len(rows)
+    expected = [1, 2] if database_kind() == "postgresql" else [1]
+    assert [(row["scenario"], row["workers"]) for row in rows] == [("workflow-runs", n) for n in expected]
 
 
 def test_bench_refuses_an_unknown_scenario_and_names_the_known_ones(bench, tmp_path):

@@ -1,11 +1,11 @@
 """Batch edit by filter (SPEC §10 `batch-edit`): 2 custom attributes and 1 tag on about a tenth
 of a million profiles, through the job engine exactly as `dossier worker` runs it.
 
-The ceiling is the raw database doing the same writes with no validation, no diff and no events,
-in the row-wise shape the change service has (as the other scenarios' ceilings): per chunk of ids,
-one SELECT of the current attributes, one executemany of UPDATEs (attributes, version,
-updated_at) and one executemany of tag-link INSERTs, into scratch copies of the tables. The notes
-add the set-wise bound: one UPDATE and one INSERT ... SELECT for the whole selection.
+The ceiling (SPEC §10: the bare UPDATE plus bare event rows) is the raw database doing the same
+writes chunk by chunk with no validation and no diff, into scratch copies of the tables: per chunk
+one SELECT of the current attributes, one UPDATE, one INSERT ... SELECT of tag links and the
+chunk's event rows. The notes add the set-wise bound without events: one UPDATE and one
+INSERT ... SELECT for the whole selection.
 """
 
 import json
@@ -15,9 +15,9 @@ from django.db import connection, transaction
 
 from dossier.accounts.models import ROLE_SCOPES
 from dossier.bench import measure
-from dossier.bench.ceilings import clone_profile_table, clone_tag_link_table, drop_table
+from dossier.bench.ceilings import bare_event, clone_event_table, clone_profile_table, clone_tag_link_table, drop_table
 from dossier.bench.registry import BenchContext, Measurement, scenario
-from dossier.bench.seed import SEED_TIME, db_time, ensure_tags, seed_profiles
+from dossier.bench.seed import EVENT_COLUMNS, SEED_TIME, db_time, ensure_tags, insert_raw, seed_profiles
 from dossier.core.api import Principal
 from dossier.jobs import engine
 from dossier.jobs.batch_edit import CHUNK_SIZE
@@ -32,7 +32,7 @@ NEW_ATTRIBUTES = {"segment": "mobile", "score": 50}
 def batch_edit(ctx: BenchContext) -> Measurement:
     seed_profiles(ctx.size(1_000_000))
     selected = _selected_ids()
-    ceiling_seconds = _bare_updates(selected)
+    ceiling_seconds = _bare_updates_with_events(selected)
     set_wise_seconds = _set_wise_updates()
 
     principal = Principal("user", "bench", ROLE_SCOPES["admin"])
@@ -48,7 +48,7 @@ def batch_edit(ctx: BenchContext) -> Measurement:
     return Measurement(
         scenario="batch-edit", database=ctx.database, size=len(selected), seconds=round(seconds, 3), rate=value,
         unit="profiles/s", ceiling=ceiling, ratio=measure.ratio(value, ceiling),
-        peakMemoryMB=measure.peak_memory_mb(), target="rate >= 50000",
+        peakMemoryMB=measure.peak_memory_mb(), target="ratio >= 0.6",
         notes={"profiles": ctx.size(1_000_000), "filter": FILTER, "chunk": CHUNK_SIZE,
                "setWiseCeiling": measure.rate(len(selected), set_wise_seconds)},
     )
@@ -61,22 +61,39 @@ def _selected_ids() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _bare_updates(ids: list[str]) -> float:
-    """Seconds for the bare writes of the same change, chunk by chunk, on scratch tables."""
-    table, links = clone_profile_table(), clone_tag_link_table()
+def _bare_updates_with_events(ids: list[str]) -> float:
+    """Seconds for the bare writes of the same change, set-wise per chunk as the job writes them, on
+    scratch tables: the chunk's current attributes in one SELECT, one UPDATE of the chunk, one
+    INSERT ... SELECT of its tag links and its `profile.updated` event rows (each profile's own old
+    and new values) in one statement."""
+    table, links, events = clone_profile_table(), clone_tag_link_table(), clone_event_table()
     tag_id = ensure_tags(("campaign-2026",))["campaign-2026"]
     now = db_time(SEED_TIME)
+    merge = "attributes || %s::jsonb" if connection.vendor == "postgresql" else "json_patch(attributes, %s)"
     started = time.perf_counter()
+    next_event = 1
     for start in range(0, len(ids), CHUNK_SIZE):
         chunk = ids[start:start + CHUNK_SIZE]
+        marks = ", ".join(["%s"] * len(chunk))
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, attributes FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
-            rows = [(json.dumps({**_attributes(current), **NEW_ATTRIBUTES}), now, pid) for pid, current in cursor.fetchall()]
-            cursor.executemany(f"UPDATE {table} SET attributes = %s, version = version + 1, updated_at = %s WHERE id = %s", rows)
-            cursor.executemany(f"INSERT INTO {links} (profile_id, tag_id) VALUES (%s, %s)", [(pid, tag_id) for pid in chunk])
+            cursor.execute(f"SELECT id, attributes FROM {table} WHERE id IN ({marks})", chunk)
+            current = cursor.fetchall()
+            cursor.execute(f"UPDATE {table} SET attributes = {merge}, version = version + 1, updated_at = %s"
+                           f" WHERE id IN ({marks})", [json.dumps(NEW_ATTRIBUTES), now, *chunk])
+            cursor.execute(f"INSERT INTO {links} (profile_id, tag_id) SELECT id, %s FROM {table} WHERE id IN ({marks})",
+                           [tag_id, *chunk])
+            rows = []
+            for pid, attributes in current:
+                old = _attributes(attributes)
+                changes = [{"attribute": f"attributes.{name}", "old": old.get(name), "new": value}
+                           for name, value in NEW_ATTRIBUTES.items()]
+                changes.append({"attribute": "tags", "added": ["campaign-2026"], "removed": []})
+                rows.append(bare_event(next_event, pid, "profile.updated", now, changes, source="batch"))
+                next_event += 1
+            insert_raw(events, ("id", *EVENT_COLUMNS), rows)
     seconds = time.perf_counter() - started
-    drop_table(table)
-    drop_table(links)
+    for name in (table, links, events):
+        drop_table(name)
     return seconds
 
 

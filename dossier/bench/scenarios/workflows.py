@@ -1,6 +1,8 @@
 """Workflow runs (SPEC §10 `workflow-runs`): form.submit events through one updateProfile
-workflow, advanced by real `dossier worker` processes: two on PostgreSQL, one on SQLite (whose
-single writer serializes workers, so a second one only adds lock waits).
+workflow, advanced by real `dossier worker` processes: on PostgreSQL once with one worker and once
+with two (SPEC §10 wants two to do at least 1.6 times the runs of one: compare the rows'
+`totalRate`), on SQLite with one (its single writer serializes workers, so a second one only adds
+lock waits).
 
 Two phases on the same seeded profiles:
 - throughput: a backlog of `size` form.submit events commits at once while both workers idle;
@@ -32,7 +34,6 @@ from dossier.workflows.engine import BATCH_SIZE
 from dossier.workflows.models import WorkflowRun
 from dossier.workflows.services import do_create_workflow
 
-WORKERS = {"postgresql": 2, "sqlite": 1}
 STREAM_BATCH = 20
 STREAM_PAUSE_SECONDS = 0.02
 FORM = {"slug": "newsletter", "name": "Newsletter", "identifier": "email",
@@ -45,7 +46,7 @@ WORKFLOW = {
 }
 
 
-@scenario("workflow-runs")
+@scenario("workflow-runs", workers={"postgresql": (1, 2), "sqlite": (1,)})
 def workflow_runs(ctx: BenchContext) -> Measurement:
     size = ctx.size(10_000)
     seeded = seed_profiles(size, with_tags=False)
@@ -53,7 +54,7 @@ def workflow_runs(ctx: BenchContext) -> Measurement:
     do_save_form(FORM)
     do_create_workflow(WORKFLOW, "bench")
 
-    workers = start_workers(ctx.work_dir, WORKERS[ctx.database])
+    workers = start_workers(ctx.work_dir, ctx.workers or 1)
     try:
         backlog_seconds = _drain_backlog(seeded, size)
         lags = _stream(seeded, size)
@@ -63,11 +64,11 @@ def workflow_runs(ctx: BenchContext) -> Measurement:
     per_worker = measure.rate(size, backlog_seconds * len(workers))
     ceiling = measure.rate(size, ceiling_seconds)
     return Measurement(
-        scenario="workflow-runs", database=ctx.database, size=size, seconds=round(backlog_seconds, 3),
+        scenario="workflow-runs", database=ctx.database, workers=len(workers), size=size, seconds=round(backlog_seconds, 3),
         rate=per_worker, unit="runs/s per worker", ceiling=ceiling, ratio=measure.ratio(per_worker, ceiling),
         p50Ms=round(measure.percentile(lags, 50), 1), p99Ms=round(measure.percentile(lags, 99), 1),
         peakMemoryMB=measure.peak_memory_mb(), target="rate >= 1000 and p99Ms <= 2000",
-        notes={"workers": len(workers), "totalRate": measure.rate(size, backlog_seconds), "batchSize": BATCH_SIZE,
+        notes={"totalRate": measure.rate(size, backlog_seconds), "batchSize": BATCH_SIZE,
                "streamRate": round(STREAM_BATCH / STREAM_PAUSE_SECONDS), "lagSamples": len(lags)},
     )
 
