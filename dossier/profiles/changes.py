@@ -620,23 +620,25 @@ def _apply_to_each(profile_ids: Sequence[Any], write: ProfileWrite, ctx: ChangeC
             return [WriteResult(index, "rejected", errors=probe.errors, http_status=422) for index in range(len(profile_ids))]
     results: list[WriteResult] = []
     changed: dict[Any, list[dict]] = {}
+    new_states: dict[Any, dict] = {}
     for index, profile_id in enumerate(profile_ids):
         state = states.get(profile_id)
         if state is None:
             error = FieldError("id", "not_found", "no profile matches this identifier", profile_id)
             results.append(WriteResult(index, "skipped", errors=[error], http_status=404))
             continue
-        _, changes = diff_write(state, write, is_new=False, policies={}, companies=companies)
+        new, changes = diff_write(state, write, is_new=False, policies={}, companies=companies)
         if changes:
             changed[profile_id] = changes
+            new_states[profile_id] = new
             results.append(WriteResult(index, "updated", id=profile_id, version=state["version"] + 1, changes=changes))
         else:
             results.append(WriteResult(index, "unchanged", id=profile_id, version=state["version"]))
     if changed and not dry_run:
         registry.save_new()
         _update_each(list(changed), write, now)
-        _write_tags({}, {pid: {"tags": (states[pid]["tags"] | write.add_tags) - write.remove_tags} for pid in changed},
-                    {pid: states[pid] for pid in changed})
+        if write.add_tags or write.remove_tags:
+            _write_tags({}, new_states, states)
         record_events([
             NewEvent(profile_id=pid, type=event_types.PROFILE_UPDATED, time=now, source=ctx.source, actor=ctx.actor,
                      params={"changes": changes}, job_id=ctx.job_id, caused_by_id=ctx.caused_by_id,
