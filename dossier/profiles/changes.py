@@ -411,7 +411,8 @@ def _apply_chunk(items: Sequence[WriteItem], ctx: ChangeContext, registry: Attri
         results[item.index] = WriteResult(item.index, "updated", id=profile_id, version=new_state["version"], changes=changes)
 
     if not dry_run:
-        _write(created, {pid: states[pid] for pid in touched}, touched, changes_by_profile, registry, now)
+        _write(created, {pid: states[pid] for pid in touched}, touched, changes_by_profile, registry, now,
+               agreements=any(item.write.agreements for item in items))
     ordered = [results[item.index] for item in items]
     for item, result in zip(items, ordered):
         result.warnings = item.warnings
@@ -523,7 +524,9 @@ def _insert_row(state: dict) -> tuple:
 
 
 def _write(created: dict, updated: dict, before: dict, changes_by_profile: dict, registry: AttributeRegistry,
-           now: dt.datetime) -> None:
+           now: dt.datetime, *, agreements: bool) -> None:
+    """Write the chunk's new and changed profiles, their tags and events; with `agreements` (some
+    write names one), their consent records too."""
     registry.save_new()
     if created:
         insert_rows(Profile, ROW_COLUMNS, map(_insert_row, created.values()))
@@ -548,12 +551,9 @@ def _write(created: dict, updated: dict, before: dict, changes_by_profile: dict,
                 job_id=item_ctx.job_id, caused_by_id=item_ctx.caused_by_id, request_id=item_ctx.request_id,
             ))
     record_events(events)
-    record_agreement_changes(((pid, changes, item_ctx) for pid, change_lists in changes_by_profile.items()
-                              for changes, item_ctx in change_lists if any(_is_agreement(c) for c in changes)), now)
-
-
-def _is_agreement(change: dict) -> bool:
-    return change["attribute"].startswith("agreements.")
+    if agreements:
+        record_agreement_changes(((pid, changes, item_ctx) for pid, change_lists in changes_by_profile.items()
+                                  for changes, item_ctx in change_lists), now)
 
 
 def _write_tags(created: dict, updated: dict, before: dict) -> None:
