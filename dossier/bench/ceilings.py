@@ -11,7 +11,7 @@ from typing import Iterator, Sequence
 from django.db import connection, transaction
 
 from dossier.bench.seed import EVENT_COLUMNS, PROFILE_COLUMNS, insert_raw
-from dossier.profiles.search import index_table
+from dossier.profiles.search import drop_sqlite_index, index_table
 
 PROFILE_INDEXES = (  # (unique?, columns): the indexes the migrated profile table has
     (True, "id"), (True, "email"), (True, "custom_id"), (False, "phone"), (False, "city, created_at, id"), (False, "last_name"),
@@ -64,8 +64,7 @@ def drop_table(name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         if connection.vendor == "sqlite":
-            cursor.execute(f"DROP TABLE IF EXISTS {name}_search")
-            cursor.execute(f"DROP VIEW IF EXISTS {name}_search_source")
+            drop_sqlite_index(cursor, f"{name}_search")
 
 
 def upsert_sql(table: str, update_columns: Sequence[str], key: str = "email") -> str:

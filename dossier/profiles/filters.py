@@ -25,7 +25,7 @@ from dossier.profiles.attributes import AttributeDefinition, check_attribute_nam
 from dossier.profiles.errors import FieldError, InvalidValue
 from dossier.profiles.fields import AGREEMENT_CHANNELS, FIELDS_BY_NAME, check_characters, normalize_boolean
 from dossier.profiles.models import Profile, ProfileTag, Tag
-from dossier.profiles.search import annotate_search, search_condition
+from dossier.profiles.search import search_condition
 from dossier.profiles.writes import normalize_tag
 
 PAGING_PARAMS = {"sort", "limit", "cursor", "format", "page"}
@@ -74,7 +74,7 @@ def parse_filters(params: Mapping[str, Any], *, extra_filters: Mapping[str, Any]
                         types = dict(AttributeDefinition.objects.values_list("name", "type"))
                     query = query.filter(_operator_filter(name, raw, types))
                 elif name == "search":
-                    query = annotate_search(query).filter(_search(raw))
+                    query = query.filter(_search(raw))
                 elif name == "tag":
                     query = query.filter(_has_tag(normalize_tag(raw)))
                 elif name in ("company", "companyId"):

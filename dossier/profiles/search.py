@@ -25,6 +25,7 @@ import re
 from django.db import DatabaseError, connection, transaction
 from django.db.models import CharField, Func, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import Contains
 
 from dossier.core.folding import fold
 
@@ -33,7 +34,6 @@ logger = logging.getLogger(__name__)
 SEARCH_COLUMNS = ("first_name", "last_name", "display_name", "email", "custom_id", "phone")
 MIN_INDEXED = 3
 FTS_TABLE = "profiles_search"
-FTS_SOURCE = f"{FTS_TABLE}_source"
 TRIGGERS = tuple(f"{FTS_TABLE}_{event}" for event in ("insert", "delete", "update"))
 PG_FUNCTION = "dossier_search_text"
 PG_INDEX = "profiles_search_trgm"
@@ -75,19 +75,12 @@ def search_condition(raw: str) -> Q:
     if connection.vendor == "postgresql":
         q = Q()
         for needle in needles:
-            q |= Q(_search_text__contains=needle)
+            q |= Q(Contains(SearchText(), needle))
         return q
     phrases = " OR ".join('"' + needle.replace('"', '""') + '"' for needle in needles)
     matching = RawSQL(f"SELECT p.id FROM profiles_profile p WHERE p.rowid IN"
                       f" (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)", [phrases])
     return Q(id__in=matching)
-
-
-def annotate_search(queryset):
-    """PostgreSQL compares the indexed expression itself; SQLite needs nothing added."""
-    if connection.vendor == "postgresql":
-        return queryset.alias(_search_text=SearchText())
-    return queryset
 
 
 def _short_condition(text: str) -> Q:
@@ -115,10 +108,15 @@ def drop_search_index(conn=connection) -> None:
             cursor.execute(f"DROP INDEX IF EXISTS {PG_INDEX}")
             cursor.execute(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}(text, text, text, text, text, text)")
         elif conn.vendor == "sqlite":
-            for trigger in TRIGGERS:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-            cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
-            cursor.execute(f"DROP VIEW IF EXISTS {FTS_SOURCE}")
+            drop_sqlite_index(cursor, FTS_TABLE)
+
+
+def drop_sqlite_index(cursor, name: str) -> None:
+    """Drop what `index_table` made under `name` on SQLite (the triggers go with their table too)."""
+    for trigger in (f"{name}_insert", f"{name}_delete", f"{name}_update"):
+        cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    cursor.execute(f"DROP VIEW IF EXISTS {name}_source")
 
 
 def _ensure_postgresql(conn) -> None:
@@ -148,7 +146,7 @@ def _ensure_sqlite(conn) -> None:
 def index_table(conn, table: str, name: str) -> None:
     """Give `table` (the profile table, or a copy of it) the search index, named `name`: a GIN
     index on PostgreSQL; on SQLite an FTS5 table `name` over the view `<name>_source`, with
-    triggers `<name>_insert`, `_delete` and `_update` (the names TRIGGERS and FTS_SOURCE hold)."""
+    triggers `<name>_insert`, `_delete` and `_update` (the names TRIGGERS holds for the profile table)."""
     with conn.cursor() as cursor:
         if conn.vendor == "postgresql":
             cursor.execute(f"CREATE INDEX {name} ON {table} USING gin"
