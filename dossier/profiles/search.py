@@ -9,7 +9,8 @@ accents (both sides go through `dossier_fold`). The searched text of a profile i
 - SQLite: an FTS5 table with the trigram tokenizer whose content is a view of the folded text,
   kept in step by triggers on the profile table, so every writer (the change service, bulk
   statements, erasure) updates it in the same transaction without knowing it exists. Its rows
-  are keyed by the profile row's rowid.
+  are keyed by the profile row's rowid. A text that matches many profiles is answered in the
+  list's order, not by collecting and sorting every match (see `search_condition`).
 
 A trigram index answers only queries of three characters or more; shorter ones match the start
 of an identifier or any part of a name without it (the list's old behaviour).
@@ -23,9 +24,9 @@ import logging
 import re
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import CharField, Func, Q
-from django.db.models.expressions import RawSQL
-from django.db.models.lookups import Contains
+from django.db.models import CharField, Expression, Func, IntegerField, Q
+from django.db.models.expressions import Col, RawSQL
+from django.db.models.lookups import Contains, In
 
 from dossier.core.folding import fold
 
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 SEARCH_COLUMNS = ("first_name", "last_name", "display_name", "email", "custom_id", "phone")
 MIN_INDEXED = 3
+COMMON_MATCHES = 1000  # on SQLite, a text matching this many profiles or more is searched in list order
 FTS_TABLE = "profiles_search"
 TRIGGERS = tuple(f"{FTS_TABLE}_{event}" for event in ("insert", "delete", "update"))
 PG_FUNCTION = "dossier_search_text"
@@ -78,9 +80,28 @@ def search_condition(raw: str) -> Q:
             q |= Q(Contains(SearchText(), needle))
         return q
     phrases = " OR ".join('"' + needle.replace('"', '""') + '"' for needle in needles)
-    matching = RawSQL(f"SELECT p.id FROM profiles_profile p WHERE p.rowid IN"
-                      f" (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)", [phrases])
-    return Q(id__in=matching)
+    matching = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({matching} LIMIT {COMMON_MATCHES})", [phrases])
+        common = cursor.fetchone()[0] >= COMMON_MATCHES
+    # A rare text: look its few matches up by rowid, then order them. A common one: walk the
+    # list's order and keep the rows that match, which fills a page after a few hundred rows; the
+    # unary plus keeps SQLite from driving the query by the long list of matches instead.
+    rowid = Func(RowId(), template="+%(expressions)s") if common else RowId()
+    return Q(In(rowid, RawSQL(matching, [phrases])))
+
+
+class RowId(Expression):
+    """The hidden rowid of the queried profile row on SQLite, by which the FTS table is keyed."""
+
+    output_field = IntegerField()
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        return Col(query.get_initial_alias(), _ROWID_FIELD, self.output_field)
+
+
+_ROWID_FIELD = IntegerField()
+_ROWID_FIELD.set_attributes_from_name("rowid")
 
 
 def _short_condition(text: str) -> Q:

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from dossier.profiles.search import FTS_TABLE, PG_INDEX
+from dossier.profiles.search import COMMON_MATCHES, FTS_TABLE, PG_INDEX
 
 
 @pytest.fixture
@@ -105,3 +105,33 @@ def test_index_rebuilt_after_a_migration_remakes_the_table(api, people):
     response = api.patch(f"/profiles/{people['Piotr']}", {"lastName": "Kowalczyk"})
     assert response.status_code == 200, response.content
     assert found(api, "ann") == ["Joanna"]
+
+
+def test_common_text_pages_in_list_order(api, people):
+    """A text matching more than COMMON_MATCHES profiles is searched by walking the list's order
+    (SQLite); pages, the count and a batch edit by the same filter still see exactly its matches."""
+    bodies = [{"email": f"member{n:04}@club.example", "firstName": "Hanna" if n % 3 else "Jan"}
+              for n in range(COMMON_MATCHES * 2)]
+    for start in range(0, len(bodies), 600):
+        response = api.post("/profiles/batch", bodies[start:start + 600])
+        assert response.status_code == 200, response.content
+    expected = {b["email"] for b in bodies if b["firstName"] == "Hanna"} | {"joanna.nowak@example.pl", "piotr@example.pl"}
+    assert len(expected) > COMMON_MATCHES
+
+    seen, created, cursor = [], [], None
+    while True:
+        response = api.get("/profiles?search=ann&limit=250" + (f"&cursor={cursor}" if cursor else ""))
+        assert response.status_code == 200, response.content
+        body = response.json()
+        seen += [p["email"] for p in body["items"]]
+        created += [p["createdAt"] for p in body["items"]]
+        cursor = body.get("nextCursor")
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) and set(seen) == expected
+    assert created == sorted(created, reverse=True)
+
+    response = api.post("/profiles/batch-edit", {"selection": {"filter": {"search": "ann"}},
+                                                 "changes": {"set": {"city": "Sopot"}}})
+    assert response.status_code == 202, response.content
+    assert response.json()["total"] == len(expected)  # the selection, fixed when the job is queued
