@@ -25,8 +25,12 @@ test: $(STAMP)
 test-long: $(STAMP)
 	$(BIN)/python scripts/run_tests.py --long
 
+# PEERS=1 adds rows for tools users would pick instead (the `peers` extra, installed here only)
 bench: $(STAMP)
-	$(BIN)/dossier bench
+ifeq ($(PEERS),1)
+	$(BIN)/python -m pip install --quiet -e '.[test,peers]'
+endif
+	BENCH_PEERS=$(PEERS) $(BIN)/dossier bench
 
 clean:
 	rm -rf $(VENV) var/bench

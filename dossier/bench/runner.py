@@ -29,7 +29,7 @@ from dossier.bench.registry import SCENARIOS, WORKER_COUNTS, BenchContext, Measu
 from dossier.bench import measure
 
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-SPEC_ORDER = ("import-new", "import-update", "batch-edit", "api-batch", "api-patch", "workflow-runs", "list-filter", "list-search",
+SPEC_ORDER = ("import-new", "import-new-peer", "import-update", "batch-edit", "api-batch", "api-patch", "workflow-runs", "list-filter", "list-search",
               "card", "webhook-delivery")
 COLUMNS = ("scenario", "database", "workers", "size", "seconds", "rate", "unit", "ceiling", "ratio", "p50Ms", "p99Ms",
            "peakMemoryMB", "target", "targetMet")

@@ -19,9 +19,9 @@ FIELDS = {"scenario", "database", "workers", "size", "seconds", "rate", "unit", 
 
 @pytest.fixture
 def bench(tmp_path):
-    def run(*args: str, scale: str = "0.001") -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if k not in ("DOSSIER_DATABASE_URL", "DOSSIER_TEST_DB_NAME")}
-        env.update(DOSSIER_DATA_DIR=str(tmp_path), BENCH_SCALE=scale, DJANGO_SETTINGS_MODULE="dossier.settings")
+    def run(*args: str, scale: str = "0.001", **extra_env: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k not in ("DOSSIER_DATABASE_URL", "DOSSIER_TEST_DB_NAME", "BENCH_PEERS")}
+        env.update(DOSSIER_DATA_DIR=str(tmp_path), BENCH_SCALE=scale, DJANGO_SETTINGS_MODULE="dossier.settings", **extra_env)
         if connection.vendor == "postgresql":
             env["DOSSIER_BENCH_POSTGRES_URL"] = os.environ["DOSSIER_DATABASE_URL"]
         return subprocess.run([sys.executable, "-m", "dossier.cli", "bench", *args], env=env, capture_output=True,
@@ -62,6 +62,19 @@ def test_a_scenario_with_worker_counts_gives_a_row_per_count(bench, tmp_path):
     assert [row.get("error") for row in rows] == [None] * len(rows)
     expected = [1, 2] if database_kind() == "postgresql" else [1]
     assert [(row["scenario"], row["workers"]) for row in rows] == [("workflow-runs", n) for n in expected]
+
+
+def test_peer_rows_come_with_bench_peers_and_import_the_same_file(bench, tmp_path):
+    assert "unknown scenario import-new-peer" in bench("--scenario", "import-new-peer", "--database", database_kind()).stderr
+
+    result = bench("--scenario", "import-new-peer", "--database", database_kind(), scale="0.01", BENCH_PEERS="1")
+
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads((tmp_path / "bench" / "latest.json").read_text())
+    assert row.get("error") is None, row["error"]
+    assert (row["scenario"], row["size"], row["unit"]) == ("import-new-peer", 10_000, "rows/s")
+    assert row["rate"] > 0 and row["ceiling"] > 0 and row["target"] is None
+    assert row["notes"]["peer"].startswith("django-import-export ")
 
 
 def test_bench_refuses_an_unknown_scenario_and_names_the_known_ones(bench, tmp_path):
