@@ -4,13 +4,14 @@ import re
 
 PROFILE_CREATED = "profile.created"
 PROFILE_UPDATED = "profile.updated"
+PROFILE_DELETED = "profile.deleted"  # the profile and its activity are erased; this alone stays
 FORM_SUBMIT = "form.submit"
 AGREEMENT_CONFIRMED = "agreement.confirmed"  # a double opt-in's link was used
 
 CHANGE_EVENT_TYPES = (PROFILE_CREATED, PROFILE_UPDATED)
 # Written by Dossier alone: a hand-added or tracked event cannot take these types, so they prove
 # what they record.
-RESERVED_EVENT_TYPES = (*CHANGE_EVENT_TYPES, AGREEMENT_CONFIRMED)
+RESERVED_EVENT_TYPES = (*CHANGE_EVENT_TYPES, PROFILE_DELETED, AGREEMENT_CONFIRMED)
 
 SOURCE_UI = "ui"
 SOURCE_API = "api"

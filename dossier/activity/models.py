@@ -27,7 +27,10 @@ class Event(models.Model):
     # No index of their own: (profile, -id) leads with the profile, and a cause is only ever read
     # by the id of the event it names (workflow loop checks), so an index on it would only slow
     # every event write. A cause whose profile was deleted stays as the id it was.
-    profile = models.ForeignKey("profiles.Profile", on_delete=models.CASCADE, related_name="events", db_index=False)
+    # Only a `profile.deleted` event has no profile: it outlives the erased profile, for the
+    # consumers of the stream, and names it by id alone in its params (`profileId`).
+    profile = models.ForeignKey("profiles.Profile", null=True, on_delete=models.CASCADE, related_name="events",
+                                db_index=False)
     type = models.CharField(max_length=64)
     time = models.DateTimeField()
     source = models.CharField(max_length=16)

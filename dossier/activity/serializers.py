@@ -8,7 +8,7 @@ from dossier.activity.models import Event
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "id": event.id,
-        "profileId": str(event.profile_id),
+        "profileId": str(event.profile_id) if event.profile_id else event.params.get("profileId"),
         "type": event.type,
         "time": event.time.isoformat(),
         "source": event.source,

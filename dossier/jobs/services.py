@@ -144,7 +144,7 @@ def do_undo_job(job: Job, principal: Principal) -> Job:
         if refusal:
             raise ApiError(409, "not_undoable", refusal)
         undo = _create(Job.Kind.UNDO, principal, {"undoes": str(job.id)}, undoes=job)
-        touched = Event.objects.filter(job_id=job.id).values_list("profile_id", flat=True)
+        touched = Event.objects.filter(job_id=job.id, profile_id__isnull=False).values_list("profile_id", flat=True)
         if job.kind == Job.Kind.UNDO:  # and the profiles it deleted, to re-create them
             touched = touched.union(JobItem.objects.filter(job=job, payload__isnull=False).values_list("profile_id", flat=True))
         undo.total = record_matches(undo, touched)

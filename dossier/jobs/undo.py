@@ -176,9 +176,9 @@ def undo_profiles(job: Job, ids: list[uuid.UUID]) -> None:
                 items.append(WriteItem(len(items), Identity("id", profile_id), write, create=False, errors=errors))
                 item_profiles.append(profile_id)
 
-    if deletable:
-        _delete_created(job, deletable, states, problems)
     ctx = ChangeContext(source=event_types.SOURCE_UNDO, actor=job.created_by, job_id=job.id)
+    if deletable:
+        _delete_created(job, deletable, states, problems, ctx)
     for profile_id, result in zip(item_profiles, apply_writes(items, ctx, registry=registry)):
         if result.status in ("created", "updated"):
             reporting.count(job, "recreated" if result.status == "created" else "restored")
@@ -202,7 +202,7 @@ def _report(job: Job, ids: list, problems: dict[Any, list[FieldError]]) -> None:
     job.succeeded += len(ids) - troubled
 
 
-def _delete_created(job: Job, profile_ids: list, states: dict, problems: dict) -> None:
+def _delete_created(job: Job, profile_ids: list, states: dict, problems: dict, ctx: ChangeContext) -> None:
     """Delete profiles the original job created, unless they have other activity (custom events,
     form submissions) that deleting would erase; later changes were ruled out by the caller.
     Each one's last state is kept on this job's item, for a redo to re-create it."""
@@ -217,5 +217,5 @@ def _delete_created(job: Job, profile_ids: list, states: dict, problems: dict) -
     companies = dict(Company.objects.filter(id__in=company_ids).values_list("id", "name"))
     item_ids = dict(JobItem.objects.filter(job=job, profile_id__in=doomed).values_list("profile_id", "id"))
     update_rows(JobItem, ("payload",), "id", ([state_json(states[pid], companies), item_ids[pid]] for pid in doomed))
-    do_delete_profiles(list(doomed))
+    do_delete_profiles(list(doomed), ctx)
     reporting.count(job, "deleted", len(doomed))

@@ -148,8 +148,8 @@ def patch_profile(request: HttpRequest, profile_id: str):
 @router.delete("/profiles/{profile_id}", summary="Erase a profile and its activity",
                response={204: None}, openapi_extra=openapi.DELETE_PROFILE)
 def delete_profile(request: HttpRequest, profile_id: str):
-    require(request, "profiles:write")
-    if not do_delete_profile(_profile_id(profile_id)):
+    principal = require(request, "profiles:write")
+    if not do_delete_profile(_profile_id(profile_id), change_context(request, principal)):
         raise ApiError(404, "not_found", "no profile has this id")
     return json_response(None, status=204)
 

@@ -113,17 +113,27 @@ def _identifier_keys(identity: Identity | None, write: ProfileWrite) -> set[tupl
     return keys
 
 
-def do_delete_profile(profile_id: Any) -> bool:
+def do_delete_profile(profile_id: Any, ctx: ChangeContext) -> bool:
     """Erase a profile and its activity list (the right to be forgotten)."""
-    return do_delete_profiles([profile_id]) == 1
+    return do_delete_profiles([profile_id], ctx) == 1
 
 
-def do_delete_profiles(profile_ids: Sequence[Any]) -> int:
-    """Erase profiles and their activity lists set-wise; returns how many profiles were erased."""
+def do_delete_profiles(profile_ids: Sequence[Any], ctx: ChangeContext) -> int:
+    """Erase profiles and their activity lists set-wise; returns how many profiles were erased.
+
+    Each erased profile leaves one `profile.deleted` event, which names it by id and holds
+    nothing else of it: webhooks and the change feed tell other systems to forget it too."""
     with transaction.atomic():
-        Event.objects.filter(profile_id__in=profile_ids).delete()
-        _, deleted = Profile.objects.filter(id__in=profile_ids).delete()
-    return deleted.get(Profile._meta.label, 0)
+        erased = list(Profile.objects.filter(id__in=profile_ids).select_for_update().values_list("id", flat=True))
+        if not erased:
+            return 0
+        Event.objects.filter(profile_id__in=erased).delete()
+        Profile.objects.filter(id__in=erased).delete()
+        now = timezone.now()
+        record_events([NewEvent(profile_id=None, type=event_types.PROFILE_DELETED, time=now, source=ctx.source,
+                                actor=ctx.actor, params={"profileId": str(profile_id)}, job_id=ctx.job_id,
+                                caused_by_id=ctx.caused_by_id, request_id=ctx.request_id) for profile_id in erased])
+    return len(erased)
 
 
 def do_add_event(profile_id: Any, type_: Any, params: Any, time: dt.datetime | None, ctx: ChangeContext) -> NewEvent:

@@ -201,8 +201,8 @@ def read(request: HttpRequest, client_id: str):
 # declared, and that one would take a DELETE of by-custom-id as a method it does not allow.
 @v4.delete("/clients/by-custom-id/{custom_id}", summary="Delete the profile with this customId", response={204: None})
 def delete_by_custom_id(request: HttpRequest, custom_id: str):
-    require(request, "profiles:write")
-    do_delete_profile(_named("customId", custom_id).value)
+    principal = require(request, "profiles:write")
+    do_delete_profile(_named("customId", custom_id).value, change_context(request, principal))
     return HttpResponse(status=204)
 
 
@@ -221,8 +221,8 @@ def read_by(request: HttpRequest, identifier_type: str, identifier_value: str):
 
 @v4.delete("/clients/{client_id}", summary="Delete a profile and its activity", response={204: None})
 def delete(request: HttpRequest, client_id: str):
-    require(request, "profiles:write")
-    do_delete_profile(_named("clientId", client_id).value)
+    principal = require(request, "profiles:write")
+    do_delete_profile(_named("clientId", client_id).value, change_context(request, principal))
     return HttpResponse(status=204)
 
 

@@ -7,7 +7,7 @@ NULLABLE_TIME = {**TIMESTAMP, "type": ["string", "null"]}
 FIELDS = {
     "url": {"type": "string", "format": "uri", "maxLength": 2048},
     "eventTypes": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "string"},
-                   "description": "profile.created, profile.updated, form.submit, custom types, or \"*\""},
+                   "description": "profile.created, profile.updated, profile.deleted, form.submit, custom types, or \"*\""},
     "changed": {"type": "array", "items": {"type": "string"},
                 "description": "profile.created/updated only when one of these fields changed"},
     "description": {"type": "string", "maxLength": 255},

@@ -34,7 +34,7 @@ def queue_triggers(events) -> None:
     listened = listened_event_types()
     if not listened:
         return
-    queued = [event.id for event in events if event.type in listened]
+    queued = [event.id for event in events if event.type in listened and event.profile_id is not None]
     if not queued:
         return
     now = timezone.now()

@@ -53,6 +53,23 @@ def test_the_feed_pages_through_every_profiles_events_in_order(api):
     assert feed(api, end) == {"items": [], "nextCursor": end, "hasMore": False}
 
 
+def test_an_erased_profile_leaves_only_its_profile_deleted_event_in_the_feed(api):
+    kept = api.post("/profiles", {"email": "kept@example.com"}).json()
+    gone = api.post("/profiles", {"email": "gone@example.com"}).json()
+    api.patch(f"/profiles/{gone['id']}", {"city": "Oslo"})
+
+    assert api.delete(f"/profiles/{gone['id']}").status_code == 204
+
+    events, _ = drain(api)
+    assert [(e["type"], e["profileId"]) for e in events] == [("profile.created", kept["id"]), ("profile.deleted", gone["id"])]
+    assert events[-1]["params"] == {"profileId": gone["id"]} and events[-1]["source"] == "api"
+    assert api.get(f"/profiles/{gone['id']}/events").status_code == 404
+    assert api.delete(f"/profiles/{gone['id']}").status_code == 404  # erased once: no second event
+    assert len(drain(api)[0]) == 2
+    refused = api.post(f"/profiles/{kept['id']}/events", {"type": "profile.deleted"})
+    assert refused.status_code == 422 and "written by Dossier itself" in refused.text
+
+
 def test_a_consumer_sees_only_what_committed_after_its_cursor(api):
     api.post("/profiles", {"email": "a@example.com"})
     _, end = drain(api)

@@ -59,6 +59,20 @@ def test_only_the_subscribed_types_and_changed_fields_are_sent(api, subscribe, r
     assert changes(receiver.wait_for(1)) == [("profile.updated", "Oslo")]
 
 
+def test_an_erasure_reaches_the_receiver_as_profile_deleted_with_the_id_alone(api, subscribe, receiver, run_worker):
+    subscribe(eventTypes=["profile.deleted"])
+    created = api.post("/profiles", {"email": "ann@example.com", "firstName": "Ann"}).json()
+    assert api.delete(f"/profiles/{created['id']}").status_code == 204
+
+    run_worker()
+
+    [request] = receiver.wait_for(1)
+    [event] = request.json["data"]["events"]
+    assert (event["type"], event["profileId"], event["source"]) == ("profile.deleted", created["id"], "api")
+    assert event["params"] == {"profileId": created["id"]}  # nothing else of the erased profile
+    assert "ann@example.com" not in request.body.decode()
+
+
 def test_a_subscription_gets_what_happens_after_it_is_made_not_the_history(api, subscribe, receiver, run_worker):
     api.post("/profiles", {"email": "before@example.com"})
     subscribe()
