@@ -79,6 +79,11 @@ def search_condition(raw: str) -> Q:
         for needle in needles:
             q |= Q(Contains(SearchText(), needle))
         return q
+    return _sqlite_condition(needles)
+
+
+def _sqlite_condition(needles: list[str]) -> Q:
+    """Rows whose rowid the FTS table matches for any of the needles, each taken as a phrase."""
     phrases = " OR ".join('"' + needle.replace('"', '""') + '"' for needle in needles)
     matching = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
     with connection.cursor() as cursor:
