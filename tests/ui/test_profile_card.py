@@ -266,7 +266,7 @@ def test_add_event_refuses_a_reserved_type_beside_the_field(login_as, make_profi
     pid = make_profile(email="anna@example.com")
     response = login_as("editor").post(card(pid), {"action": "add-event", "type": "profile.updated", "param_key": ["a"], "param_value": ["1"]})
     assert response.status_code == 422
-    assert 'id="event-type-error">profile.updated events are written by Dossier itself (so are profile.created, agreement.confirmed)' in response.content.decode()
+    assert 'id="event-type-error">profile.updated events are written by Dossier itself (so are profile.created, profile.deleted, agreement.confirmed)' in response.content.decode()
     assert 'name="param_value" value="1"' in response.content.decode()
     assert change_events(pid, "profile.updated") == []
 
