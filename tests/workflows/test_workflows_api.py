@@ -63,6 +63,7 @@ def test_validation_names_the_node_and_field_of_every_problem(api):
             {"type": "addEvent", "eventType": "profile.updated"},
             {"type": "sendEmail"},
             {"type": "updateProfile"},
+            {"type": "addEvent", "eventType": "profile.deleted"},
         ]})
 
     assert details(response) == {
@@ -80,6 +81,7 @@ def test_validation_names_the_node_and_field_of_every_problem(api):
         ("nodes[3].eventType", "reserved"),
         ("nodes[4].type", "invalid_choice"),
         ("nodes[5]", "empty"),
+        ("nodes[6].eventType", "reserved"),
     }
 
 
