@@ -9,9 +9,11 @@ FORM_SUBMIT = "form.submit"
 AGREEMENT_CONFIRMED = "agreement.confirmed"  # a double opt-in's link was used
 
 CHANGE_EVENT_TYPES = (PROFILE_CREATED, PROFILE_UPDATED)
+# A profile's life as the change service and erasure record it: no workflow may write these.
+LIFECYCLE_EVENT_TYPES = (*CHANGE_EVENT_TYPES, PROFILE_DELETED)
 # Written by Dossier alone: a hand-added or tracked event cannot take these types, so they prove
 # what they record.
-RESERVED_EVENT_TYPES = (*CHANGE_EVENT_TYPES, PROFILE_DELETED, AGREEMENT_CONFIRMED)
+RESERVED_EVENT_TYPES = (*LIFECYCLE_EVENT_TYPES, AGREEMENT_CONFIRMED)
 
 SOURCE_UI = "ui"
 SOURCE_API = "api"

@@ -86,9 +86,7 @@ def _upsert_chunk(cursor, table: str, rows: list[tuple], update_columns: Sequenc
     scratch = f"{table}_incoming"
     cursor.execute(f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS"
                    f" SELECT {', '.join(PROFILE_COLUMNS)} FROM {table} WITH NO DATA")
-    with cursor.cursor.copy(f"COPY {scratch} ({', '.join(PROFILE_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    insert_raw(scratch, PROFILE_COLUMNS, rows)
     cursor.execute(upsert_sql(table, update_columns, key, source=scratch))
 
 

@@ -345,7 +345,7 @@ def _event_node(check: Checker, path: str, raw: dict) -> Node:
     event_type = raw.get("eventType")
     if not isinstance(event_type, str) or not event_types.EVENT_TYPE_PATTERN.match(event_type):
         check.error(f"{path}.eventType", "invalid_type_name", "an event type is 2-64 letters, digits, '.', '_' or '-'", event_type)
-    elif event_type in (*event_types.CHANGE_EVENT_TYPES, event_types.PROFILE_DELETED):
+    elif event_type in event_types.LIFECYCLE_EVENT_TYPES:
         check.error(f"{path}.eventType", "reserved",
                     "profile.created, profile.updated and profile.deleted are written by Dossier itself", event_type)
     params = raw.get("params", {})
