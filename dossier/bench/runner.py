@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
-from dossier.bench.registry import SCENARIOS, WORKER_COUNTS, BenchContext, Measurement
+from dossier.bench.registry import SCENARIOS, SEEDED, WORKER_COUNTS, BenchContext, Measurement, scaled
 from dossier.bench import measure
 
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -97,49 +97,86 @@ def target_met(measurement: dict) -> bool | None:
 # --- databases -----------------------------------------------------------------------------
 
 class Database(ABC):
-    """One database kind the scenarios run on: a migrated template and a fresh copy per scenario."""
+    """One database kind the scenarios run on: migrated templates and a fresh copy per scenario.
+
+    The plain template is migrated and empty. Scenarios registered with `seeded=` start from a
+    second template holding the standard seeded profiles, made once (on first use) by a child
+    process seeding a copy of the plain one.
+    """
 
     def __init__(self, name: str, bench_dir: Path):
         self.name = name
         self.bench_dir = bench_dir
+        self.seeded: set[int] = set()  # counts whose seeded template was made (or tried)
+        self.failed_seeds: dict[int, str] = {}
 
     @abstractmethod
     def prepare(self) -> None:
-        """Create and migrate the template."""
+        """Create and migrate the plain template."""
 
     @abstractmethod
-    def fresh(self, label: str) -> dict[str, str]:
-        """A new copy of the template; returns the environment that points a process at it."""
+    def copy_template(self, seeded: int, target: str | None) -> dict[str, str]:
+        """Copy the template with `seeded` profiles (0: the plain one) to the scenario database, or
+        with `target` (a template's key) to a new template; returns the environment that points a
+        process at the copy."""
 
     @abstractmethod
-    def discard(self, label: str) -> None:
-        """Remove the copy made for `label`."""
+    def discard(self) -> None:
+        """Remove the scenario's copy."""
 
     @abstractmethod
     def close(self) -> None:
-        """Remove the template and anything left."""
+        """Remove the templates and anything left."""
+
+    def fresh(self, seeded: int = 0) -> tuple[dict[str, str], float | None]:
+        """A new copy of a template for a scenario, and the seconds spent seeding the template
+        first when this is the first scenario that needs it."""
+        seed_seconds = self._ensure_seeded(seeded) if seeded else None
+        return self.copy_template(seeded, None), seed_seconds
+
+    def _ensure_seeded(self, count: int) -> float | None:
+        if count in self.failed_seeds:
+            raise HarnessError(self.failed_seeds[count])
+        if count in self.seeded:
+            return None
+        started = time.monotonic()
+        self.seeded.add(count)  # from here on, close() removes it, even if seeding fails
+        env = self.copy_template(0, f"seeded_{count}")
+        data_dir = self.bench_dir / "seed-data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run([sys.executable, "-m", "dossier.bench.runner", "seed", str(count)],
+                                env=_child_env(env, data_dir), capture_output=True, text=True)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if result.returncode != 0:
+            self.failed_seeds[count] = f"seeding {count:,} profiles failed: {result.stderr.strip()[-2000:]}"
+            raise HarnessError(self.failed_seeds[count])
+        return round(time.monotonic() - started, 1)
 
 
 class SqliteDatabase(Database):
     def _path(self, label: str) -> Path:
         return self.bench_dir / f"{label}.sqlite3"
 
-    def prepare(self) -> None:
-        self.template = self._path(f"template-{os.getpid()}")
-        _remove_sqlite(self.template)
-        _migrate({"DOSSIER_SQLITE_PATH": str(self.template)}, self.bench_dir)
+    def _template(self, key: str) -> Path:
+        return self._path(f"template-{os.getpid()}-{key}")
 
-    def fresh(self, label: str) -> dict[str, str]:
-        path = self._path(label)
+    def prepare(self) -> None:
+        template = self._template("plain")
+        _remove_sqlite(template)
+        _migrate({"DOSSIER_SQLITE_PATH": str(template)}, self.bench_dir)
+
+    def copy_template(self, seeded: int, target: str | None) -> dict[str, str]:
+        path = self._template(target) if target else self._path("scenario")
         _remove_sqlite(path)
-        shutil.copyfile(self.template, path)
+        shutil.copyfile(self._template(f"seeded_{seeded}" if seeded else "plain"), path)
         return {"DOSSIER_SQLITE_PATH": str(path)}
 
-    def discard(self, label: str) -> None:
-        _remove_sqlite(self._path(label))
+    def discard(self) -> None:
+        _remove_sqlite(self._path("scenario"))
 
     def close(self) -> None:
-        _remove_sqlite(self.template)
+        for path in self.bench_dir.glob(f"template-{os.getpid()}-*.sqlite3"):
+            _remove_sqlite(path)
 
 
 class PostgresDatabase(Database):
@@ -147,7 +184,9 @@ class PostgresDatabase(Database):
         super().__init__(name, bench_dir)
         self.url = url
         self.db_name = f"dossier_bench_{os.getpid()}"
-        self.template = f"{self.db_name}_template"
+
+    def _template(self, key: str) -> str:
+        return f"{self.db_name}_template_{key}"
 
     def _admin(self, *statements: str) -> None:
         import psycopg
@@ -161,20 +200,26 @@ class PostgresDatabase(Database):
         return urlunsplit(parts._replace(path=f"/{db_name}"))
 
     def prepare(self) -> None:
-        self._admin(f"DROP DATABASE IF EXISTS {self.template}", f"CREATE DATABASE {self.template}")
-        _migrate({"DOSSIER_DATABASE_URL": self._url_of(self.template)}, self.bench_dir)
+        template = self._template("plain")
+        self._admin(f"DROP DATABASE IF EXISTS {template}", f"CREATE DATABASE {template}")
+        _migrate({"DOSSIER_DATABASE_URL": self._url_of(template)}, self.bench_dir)
 
-    def fresh(self, label: str) -> dict[str, str]:
-        self._admin(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)",
-                    f"CREATE DATABASE {self.db_name} TEMPLATE {self.template}")
-        return {"DOSSIER_DATABASE_URL": self._url_of(self.db_name)}
+    def copy_template(self, seeded: int, target: str | None) -> dict[str, str]:
+        name = self._template(target) if target else self.db_name
+        source = self._template(f"seeded_{seeded}" if seeded else "plain")
+        # FILE_COPY copies the files after a checkpoint: for a seeded gigabyte, much faster than
+        # the default of writing the whole database through the WAL.
+        self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+                    f"CREATE DATABASE {name} TEMPLATE {source} STRATEGY FILE_COPY")
+        return {"DOSSIER_DATABASE_URL": self._url_of(name)}
 
-    def discard(self, label: str) -> None:
+    def discard(self) -> None:
         self._admin(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
 
     def close(self) -> None:
+        templates = [self._template("plain"), *(self._template(f"seeded_{count}") for count in self.seeded)]
         self._admin(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)",
-                    f"DROP DATABASE IF EXISTS {self.template} WITH (FORCE)")
+                    *(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in templates))
 
 
 def _libpq(url: str) -> str:
@@ -279,8 +324,10 @@ def _run_one(name: str, database: Database, scale: float, bench_dir: Path, timeo
     result_path = work_dir / "measurement.json"
     row = Measurement(scenario=name, database=database.name, size=0, workers=workers).as_dict()
     started = time.monotonic()
+    seed_seconds = None
     try:
-        env = _child_env(database.fresh(label), work_dir)
+        database_env, seed_seconds = database.fresh(scaled(SEEDED[name], scale) if name in SEEDED else 0)
+        env = _child_env(database_env, work_dir)
         with open(log_path, "wb") as log:
             child = subprocess.Popen(
                 [sys.executable, "-m", "dossier.bench.runner", name, database.name, repr(scale), str(work_dir),
@@ -300,11 +347,13 @@ def _run_one(name: str, database: Database, scale: float, bench_dir: Path, timeo
         row["error"] = f"{type(exc).__name__}: {exc}"
     finally:
         try:
-            database.discard(label)
+            database.discard()
         except Exception as exc:  # leaving a scratch database behind is worth a note, not a crash
             row.setdefault("notes", {})["cleanup"] = str(exc)
         shutil.rmtree(work_dir, ignore_errors=True)
     row["targetMet"] = None if row.get("error") else target_met(row)
+    if seed_seconds is not None:  # this scenario waited for the shared seeded template to be made
+        row.setdefault("notes", {})["seedSeconds"] = seed_seconds
     row.setdefault("notes", {})["wallSeconds"] = round(time.monotonic() - started, 1)
     return row
 
@@ -377,6 +426,25 @@ def run_child(name: str, database: str, scale: float, work_dir: str, result_path
     return 0
 
 
+def run_seed(count: int) -> int:
+    """Seed the standard profiles into this process's database (a template being made)."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dossier.settings")
+    django.setup()
+    from django.db import connection
+
+    from dossier.bench.seed import seed_profiles
+
+    seed_profiles(count, sqlite_cache_mb=1024)
+    if connection.vendor == "sqlite":  # the template is copied as one file: nothing may stay in the WAL
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "seed":
+        sys.exit(run_seed(int(sys.argv[2])))
     _name, _database, _scale, _work_dir, _result_path, _workers = sys.argv[1:7]
     sys.exit(run_child(_name, _database, float(_scale), _work_dir, _result_path, int(_workers)))

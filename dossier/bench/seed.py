@@ -128,6 +128,15 @@ def seed_profiles(count: int, *, start: int = 0, seed: int = 7, with_tags: bool 
     return seeded
 
 
+def expect_seeded(count: int) -> None:
+    """Stop a scenario registered with `seeded=` whose database does not hold the seeded profiles."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM profiles_profile")
+        found = cursor.fetchone()[0]
+    if found != count:
+        raise RuntimeError(f"the scenario expects the {count:,} seeded profiles; its database holds {found:,}")
+
+
 def _seed_chunk(seeded: SeededProfiles, rng: random.Random, numbers: range, tag_ids: dict[str, int]) -> None:
     rows = [profile_row(n, rng) for n in numbers]
     links = []

@@ -64,6 +64,20 @@ def test_a_scenario_with_worker_counts_gives_a_row_per_count(bench, tmp_path):
     assert [(row["scenario"], row["workers"]) for row in rows] == [("workflow-runs", n) for n in expected]
 
 
+def test_scenarios_over_the_seeded_profiles_share_one_seeding_per_database(bench, tmp_path):
+    result = bench("--scenario", "list-filter", "--scenario", "list-search", "--database", database_kind(), scale="0.002")
+
+    assert result.returncode == 0, result.stderr
+    rows = json.loads((tmp_path / "bench" / "latest.json").read_text())
+    assert [(row["scenario"], row.get("error"), row["size"]) for row in rows] == [
+        ("list-filter", None, 2_000), ("list-search", None, 2_000)]
+    assert rows[0]["notes"]["seedSeconds"] > 0  # the first one waited for the seeding
+    assert "seedSeconds" not in rows[1]["notes"]  # the second started from a copy of it
+    assert all(row["p50Ms"] > 0 for row in rows)
+    leftovers = sorted(p.name for p in (tmp_path / "bench").glob("*.sqlite3*"))
+    assert leftovers == []
+
+
 def test_peer_rows_come_with_bench_peers_and_import_the_same_file(bench, tmp_path):
     assert "unknown scenario import-new-peer" in bench("--scenario", "import-new-peer", "--database", database_kind()).stderr
 

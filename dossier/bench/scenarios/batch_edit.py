@@ -17,7 +17,7 @@ from dossier.accounts.models import ROLE_SCOPES
 from dossier.bench import measure
 from dossier.bench.ceilings import bare_event, clone_event_table, clone_profile_table, clone_tag_link_table, drop_table
 from dossier.bench.registry import BenchContext, Measurement, scenario
-from dossier.bench.seed import EVENT_COLUMNS, SEED_TIME, db_time, ensure_tags, insert_raw, seed_profiles
+from dossier.bench.seed import EVENT_COLUMNS, SEED_TIME, db_time, ensure_tags, expect_seeded, insert_raw
 from dossier.core.api import Principal
 from dossier.jobs import engine
 from dossier.jobs.batch_edit import CHUNK_SIZE
@@ -28,9 +28,9 @@ CHANGES = {"set": {"attributes.segment": "mobile", "attributes.score": 50}, "add
 NEW_ATTRIBUTES = {"segment": "mobile", "score": 50}
 
 
-@scenario("batch-edit")
+@scenario("batch-edit", seeded=1_000_000)
 def batch_edit(ctx: BenchContext) -> Measurement:
-    seed_profiles(ctx.size(1_000_000))
+    expect_seeded(ctx.size(1_000_000))
     selected = _selected_ids()
     ceiling_seconds = _bare_updates_with_events(selected)
     set_wise_seconds = _set_wise_updates()

@@ -15,7 +15,7 @@ from django.db import connection
 
 from dossier.bench import measure
 from dossier.bench.registry import BenchContext, Measurement, scenario
-from dossier.bench.seed import CITIES, seed_events, seed_profiles
+from dossier.bench.seed import CITIES, expect_seeded, seed_events, seed_profiles
 from dossier.bench.server import KeepAliveClient, running_server, session_cookie_header
 from dossier.profiles.filters import page, parse_filters
 
@@ -80,11 +80,11 @@ def _measure_pages(ctx: BenchContext, paths: Callable[[int], list[str]]) -> tupl
     return latencies, server.peak_memory_mb
 
 
-@scenario("list-filter")
+@scenario("list-filter", seeded=1_000_000)
 def list_filter(ctx: BenchContext) -> Measurement:
     """GET /profiles/?city=X&tag=Y over ctx.size(1,000,000) profiles, cycling through city/tag pairs."""
     count = ctx.size(1_000_000)
-    seed_profiles(count, sqlite_cache_mb=1024)
+    expect_seeded(count)
 
     def paths(n: int) -> list[str]:
         return [f"/profiles/?{urlencode({'city': city, 'tag': tag})}" for city, tag in (FILTERS * n)[:n]]
@@ -99,12 +99,12 @@ def list_filter(ctx: BenchContext) -> Measurement:
                              {"ceilingQuery": f"the list's own query for the first {PAGE_ROWS} rows, no page around it"})
 
 
-@scenario("list-search")
+@scenario("list-search", seeded=1_000_000)
 def list_search(ctx: BenchContext) -> Measurement:
     """GET /profiles/?search=X over ctx.size(1,000,000) profiles: 3- and 8-character substrings of
     names, emails and phones, common and rare, cycled."""
     count = ctx.size(1_000_000)
-    seed_profiles(count, sqlite_cache_mb=1024)
+    expect_seeded(count)
     searches = [*SEARCHES_3, *SEARCHES_8]
 
     def paths(n: int) -> list[str]:
