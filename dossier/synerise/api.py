@@ -3,6 +3,7 @@ Dossier by changing its base URL. Same API keys and scopes as /api/v1; every wri
 the one change path with source `api`; errors in Synerise's envelope."""
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -16,13 +17,21 @@ from dossier.profiles.api import change_context
 from dossier.profiles.attributes import AttributeRegistry
 from dossier.profiles.changes import Identity, WriteItem, apply_writes
 from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
-from dossier.profiles.models import Profile
-from dossier.profiles.serializers import profile_json
+from dossier.profiles.fields import normalize_boolean
+from dossier.profiles.filters import numbered_page, parse_filters
+from dossier.profiles.models import Profile, ProfileTag, Tag
+from dossier.profiles.serializers import profile_json, profiles_json
 from dossier.profiles.services import do_delete_profile, parse_identity
+from dossier.profiles.writes import ProfileWrite
 from dossier.synerise.client_ids import client_ids, profile_id_of
 from dossier.synerise.translate import client_json, client_write
 
 MAX_BATCH = 1000
+PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
+LIST_FILTERS = ("email", "firstName", "lastName", "phone", "anonymous")
+FILTER_PARAM = re.compile(r"filters\[(\w+)\]")
+IDENTIFIER_TYPES = {"clientId": "clientId", "id": "clientId", "email": "email", "customId": "customId",
+                    "custom_identify": "customId", "phone": "phone", "uuid": "id"}
 REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
            409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
            429: "Too Many Requests", 500: "Internal Server Error"}
@@ -124,6 +133,107 @@ def _named(kind: str, value: Any) -> Identity:
     return Identity("id", profile_id)
 
 
+@v4.get("/clients", summary="List profiles: filters[email|firstName|lastName|phone|anonymous], pageIndex "
+        "(from 0), pageSize, sortBy, sortOrder")
+def list_clients(request: HttpRequest):
+    require(request, "profiles:read")
+    params, anonymous, errors = {}, None, []
+    for key in request.GET:
+        match = FILTER_PARAM.fullmatch(key)
+        name = match.group(1) if match else None
+        if key in ("pageIndex", "pageSize", "sortBy", "sortOrder"):
+            continue
+        if name not in LIST_FILTERS:
+            errors.append(FieldError(key, "unknown_parameter", f"filter with filters[{']|filters['.join(LIST_FILTERS)}], "
+                                     "page with pageIndex and pageSize, sort with sortBy and sortOrder", request.GET[key]))
+        elif name == "anonymous":
+            try:
+                anonymous = normalize_boolean(request.GET[key])
+            except InvalidValue as exc:
+                errors.append(FieldError(key, exc.code, exc.message, request.GET[key]))
+        else:
+            params[name] = [request.GET[key]]
+    index, size = _whole_number(request, "pageIndex", 0, errors), _whole_number(request, "pageSize", PAGE_SIZE, errors)
+    if size is not None and not 1 <= size <= MAX_PAGE_SIZE:
+        errors.append(FieldError("pageSize", "out_of_range", f"from 1 to {MAX_PAGE_SIZE}", request.GET["pageSize"]))
+    order = request.GET.get("sortOrder", "desc").lower()
+    if order not in ("asc", "desc"):
+        errors.append(FieldError("sortOrder", "invalid_choice", "asc or desc", request.GET["sortOrder"]))
+    query = parse_filters(params)
+    errors += [FieldError(f"filters[{e.field}]", e.code, e.message, e.as_dict()["value"]) for e in query.errors]
+    if errors:
+        raise ApiError(400, "invalid_filter", "the list's parameters are not valid", errors)
+    queryset = query.queryset
+    if anonymous is not None:  # as the client JSON says it: anonymous unless recognized
+        queryset = (queryset.exclude if anonymous else queryset.filter)(anonymous_type="recognized")
+    sort = request.GET.get("sortBy") or "createdAt"
+    try:
+        rows, _ = numbered_page(queryset, sort=("-" if order == "desc" else "") + sort, number=index + 1, size=size)
+    except InvalidValue as exc:
+        raise ApiError(400, "invalid_filter", exc.message, [FieldError("sortBy", exc.code, exc.message, sort)]) from None
+    numbers = client_ids([row.id for row in rows])
+    return _accepted([client_json(profile, numbers[row.id]) for row, profile in zip(rows, profiles_json(rows))], status=200)
+
+
+def _whole_number(request: HttpRequest, name: str, default: int, errors: list[FieldError]) -> int | None:
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        errors.append(FieldError(name, "invalid_integer", "a whole number from 0", raw))
+        return None
+    return int(raw)
+
+
+def _tag_json(tag_id: int, name: str) -> dict[str, Any]:
+    """Synerise's tag object. Dossier's tags have no colour: `color` is always null."""
+    return {"id": tag_id, "name": name, "color": None}
+
+
+# The tag paths come before /clients/{client_id} and /clients/{identifier_type}/{identifier_value},
+# which would otherwise take them (paths are matched in the order they are declared).
+@v4.get("/clients/tags", summary="Every tag that can be given to a profile")
+def list_tags(request: HttpRequest):
+    require(request, "profiles:read")
+    return _accepted([_tag_json(*row) for row in Tag.objects.order_by("name").values_list("id", "name")], status=200)
+
+
+@v4.get("/clients/{client_id}/tags", summary="The tags of the profile with this clientId")
+def client_tags(request: HttpRequest, client_id: str):
+    if client_id in IDENTIFIER_TYPES:  # GET /clients/customId/tags: the profile whose customId is "tags"
+        return read_by(request, client_id, "tags")
+    require(request, "profiles:read")
+    profile_id = _named("clientId", client_id).value
+    tags = ProfileTag.objects.filter(profile_id=profile_id).order_by("tag__name").values_list("tag_id", "tag__name")
+    return _accepted([_tag_json(*row) for row in tags], status=200)
+
+
+@v4.post("/clients/{client_id}/tags/{tag_id}", summary="Give the profile a tag", response={204: None})
+def add_tag(request: HttpRequest, client_id: str, tag_id: str):
+    return _write_tag(request, client_id, tag_id, add=True)
+
+
+@v4.delete("/clients/{client_id}/tags/{tag_id}", summary="Take a tag off the profile", response={204: None})
+def remove_tag(request: HttpRequest, client_id: str, tag_id: str):
+    return _write_tag(request, client_id, tag_id, add=False)
+
+
+def _write_tag(request: HttpRequest, client_id: str, tag_id: str, *, add: bool) -> HttpResponse:
+    """Through the change path like any write: a `profile.updated` event when the tags change."""
+    principal = require(request, "profiles:write")
+    identity = _named("clientId", client_id)
+    known = tag_id.isascii() and tag_id.isdigit() and len(tag_id) < 19
+    name = Tag.objects.filter(id=int(tag_id)).values_list("name", flat=True).first() if known else None
+    if name is None:
+        raise ApiError(404, "not_found", f"no tag has id {tag_id}; GET /v4/clients/tags lists them")
+    write = ProfileWrite(add_tags={name}) if add else ProfileWrite(remove_tags={name})
+    [result] = apply_writes([WriteItem(0, identity, write, create=False)], change_context(request, principal),
+                            registry=AttributeRegistry.load())
+    if result.status in ("rejected", "skipped"):
+        raise ProfileWriteRejected(result.errors, status=result.http_status)
+    return HttpResponse(status=204)
+
+
 @v4.post("/clients/batch", summary="Batch add or update profiles (202, or 207 with the rejected items)",
          response={202: None, 207: None})
 def batch(request: HttpRequest):
@@ -204,10 +314,6 @@ def delete_by_custom_id(request: HttpRequest, custom_id: str):
     principal = require(request, "profiles:write")
     do_delete_profile(_named("customId", custom_id).value, change_context(request, principal))
     return HttpResponse(status=204)
-
-
-IDENTIFIER_TYPES = {"clientId": "clientId", "id": "clientId", "email": "email", "customId": "customId",
-                    "custom_identify": "customId", "phone": "phone", "uuid": "id"}
 
 
 @v4.get("/clients/{identifier_type}/{identifier_value}", summary="Read a profile by an identifier")

@@ -217,3 +217,59 @@ def test_a_create_naming_an_existing_profile_updates_it(v4):
     assert response.status_code == 202
     assert (response.json()["city"], response.json()["firstName"]) == ("Oslo", "Ann")
     assert Profile.objects.count() == 1
+
+
+def test_the_list_filters_pages_and_sorts_as_synerise_names_them(v4):
+    v4.post("/clients/batch", [JOHN, *({"email": f"p{n}@example.com", "lastName": f"L{n}", "firstName": "Ann"}
+                                       for n in range(5))])
+
+    johns = v4.get("/clients?filters[email]=JOHN.DOE@example.com")
+    anns = v4.get("/clients?filters[firstName]=Ann&sortBy=lastName&sortOrder=asc&pageSize=2&pageIndex=1")
+    last = v4.get("/clients?filters[firstName]=Ann&sortBy=lastName&sortOrder=asc&pageSize=2&pageIndex=2")
+
+    assert johns.status_code == 200, johns.content
+    assert [c["email"] for c in johns.json()] == ["john.doe@example.com"]
+    assert johns.json()[0] == client_of(v4, "john.doe@example.com")  # the same client JSON as a read
+    assert [c["lastName"] for c in anns.json()] == ["L2", "L3"]
+    assert [c["lastName"] for c in last.json()] == ["L4"]  # a short page: the end
+    assert len(v4.get("/clients").json()) == 6
+    assert v4.get("/clients?filters[anonymous]=true").json() == []
+    assert len(v4.get("/clients?filters[anonymous]=false").json()) == 6
+
+
+def test_the_list_refuses_what_it_cannot_apply_naming_the_parameter(v4):
+    for query, field in (("filters[city]=Oslo", "filters[city]"), ("pageSize=0", "pageSize"),
+                         ("pageIndex=-1", "pageIndex"), ("sortOrder=up", "sortOrder"), ("sortBy=shoeSize", "sortBy"),
+                         ("filters[email]=not-an-email", "filters[email]"), ("filters[anonymous]=maybe", "filters[anonymous]")):
+        response = v4.get(f"/clients?{query}")
+        assert response.status_code == 400, query
+        assert [e["field"] for e in response.json()["errors"]] == [field], query
+
+
+def test_tags_are_listed_given_and_taken_off_through_the_change_path(v4, api):
+    v4.post("/clients/batch", [JOHN, {"email": "ann@example.com", "tags": ["lead"]}])
+    john = client_of(v4, "john.doe@example.com")
+    tags = {t["name"]: t for t in v4.get("/clients/tags").json()}
+
+    given = v4.post(f"/clients/{john['clientId']}/tags/{tags['lead']['id']}")
+    taken = v4.delete(f"/clients/{john['clientId']}/tags/{tags['vip']['id']}")
+    again = v4.delete(f"/clients/{john['clientId']}/tags/{tags['vip']['id']}")
+
+    assert sorted(tags) == ["lead", "newsletter", "vip"] and tags["vip"]["color"] is None
+    assert (given.status_code, taken.status_code, again.status_code) == (204, 204, 204)
+    assert [t["name"] for t in v4.get(f"/clients/{john['clientId']}/tags").json()] == ["lead", "newsletter"]
+    updates = api.get(f"/profiles/{john['uuid']}/events?type=profile.updated").json()["items"]
+    assert [(e["source"], [c["attribute"] for c in e["params"]["changes"]]) for e in updates] == [
+        ("api", ["tags"]), ("api", ["tags"])]  # one per change; the repeated removal changed nothing
+    assert v4.post(f"/clients/{john['clientId']}/tags/999999").status_code == 404
+    assert v4.post("/clients/424242/tags/1").status_code == 404
+    _, reader = do_create_api_key("reader", ["profiles:read"])
+    assert V4(reader).post(f"/clients/{john['clientId']}/tags/{tags['vip']['id']}").status_code == 403
+
+
+def test_a_profile_whose_custom_id_is_tags_is_still_read_by_it(v4):
+    v4.post("/clients/batch", [{"email": "odd@example.com", "customId": "tags"}])
+
+    response = v4.get("/clients/customId/tags")
+
+    assert response.status_code == 200 and response.json()["email"] == "odd@example.com"
