@@ -3,6 +3,7 @@ its PHP SDK send them (camelCase CreateClientRequestBody, `Api-Version: 4.4`, ar
 
 import datetime as dt
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -233,6 +234,8 @@ def test_the_list_filters_pages_and_sorts_as_synerise_names_them(v4):
     assert [c["lastName"] for c in anns.json()] == ["L2", "L3"]
     assert [c["lastName"] for c in last.json()] == ["L4"]  # a short page: the end
     assert len(v4.get("/clients").json()) == 6
+    by_phone = v4.get("/clients?" + urlencode({"filters[phone]": "+48 600-111-222"})).json()
+    assert [c["email"] for c in by_phone] == ["john.doe@example.com"]
     assert v4.get("/clients?filters[anonymous]=true").json() == []
     assert len(v4.get("/clients?filters[anonymous]=false").json()) == 6
 
