@@ -42,7 +42,8 @@ def clone_tag_link_table(name: str = "bench_ceiling_profiletag") -> str:
 
 
 def clone_event_table(name: str = "bench_ceiling_event") -> str:
-    """An empty copy of activity_event with its indexes, for ceilings that also write events."""
+    """An empty copy of activity_event with its indexes (the stream's among them), for ceilings
+    that also write events."""
     drop_table(name)
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {name} AS SELECT * FROM activity_event WHERE 1 = 0")
@@ -50,6 +51,9 @@ def clone_event_table(name: str = "bench_ceiling_event") -> str:
         cursor.execute(f"CREATE INDEX {name}_profile ON {name} (profile_id, id DESC)")
         cursor.execute(f"CREATE INDEX {name}_profile_type ON {name} (profile_id, type, id DESC)")
         cursor.execute(f"CREATE INDEX {name}_job ON {name} (job_id)")
+        cursor.execute(f"CREATE INDEX {name}_stream ON {name} (tx, id)")
+        if connection.vendor == "postgresql":  # as the real table: the writing transaction's id
+            cursor.execute(f"ALTER TABLE {name} ALTER COLUMN tx SET DEFAULT (pg_current_xact_id()::text::bigint)")
     return name
 
 
@@ -88,16 +92,6 @@ def _upsert_chunk(cursor, table: str, rows: list[tuple], update_columns: Sequenc
                    f" SELECT {', '.join(PROFILE_COLUMNS)} FROM {table} WITH NO DATA")
     insert_raw(scratch, PROFILE_COLUMNS, rows)
     cursor.execute(upsert_sql(table, update_columns, key, source=scratch))
-
-
-def bare_upserts(table: str, chunks: Sequence[list[tuple]], update_columns: Sequence[str], *,
-                 key: str = "email") -> float:
-    """Seconds to upsert each chunk of full profile rows in its own transaction."""
-    started = time.perf_counter()
-    for rows in chunks:
-        with transaction.atomic(), connection.cursor() as cursor:
-            _upsert_chunk(cursor, table, rows, update_columns, key)
-    return time.perf_counter() - started
 
 
 def bare_upserts_with_events(table: str, event_table: str, chunks: Iterator[tuple[list[tuple], list[tuple]]],

@@ -6,8 +6,8 @@ the bulk mode its documentation recommends for speed: `use_bulk` with Dossier's 
 `force_init_instance` (no lookup per row; every row is new) and `skip_diff`. It reads the file
 into a tablib Dataset as that tool does, maps the same 9 columns onto the profile table, and
 writes what `bulk_create` writes. It records no change history and keeps no consent records, so
-its rate is a rate without events: compare it with the import-new row's `ceiling` (bare inserts)
-and its rate (which includes one `profile.created` event per row). Without the extra, or without
+its rate is a rate without events, and its ceiling is the bare insert of the rows alone (the
+import-new row beside it writes, and its ceiling counts, one `profile.created` event per row). Without the extra, or without
 BENCH_PEERS=1, the scenario is not registered and the table has no peer rows.
 """
 
