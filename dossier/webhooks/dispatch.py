@@ -26,7 +26,7 @@ from django.utils import timezone
 from dossier.activity import event_types, outbox
 from dossier.activity.models import Event
 from dossier.activity.serializers import event_json
-from dossier.core.tasks import enqueue_once
+from dossier.core.tasks import enqueue_once, enqueue_once_on_commit
 from dossier.webhooks.models import Attempt, Message, Subscription
 from dossier.webhooks.sending import post
 from dossier.webhooks.tasks import deliver_webhooks, dispatch_webhooks
@@ -44,7 +44,7 @@ def mark(events) -> None:
         cursor.execute(f"SELECT 1 FROM {table} WHERE enabled = %s LIMIT 1", [True])
         if cursor.fetchone() is None:
             return
-    transaction.on_commit(lambda: enqueue_once(dispatch_webhooks), robust=True)
+    enqueue_once_on_commit(dispatch_webhooks)
 
 
 def wants(subscription: Subscription, event: Event) -> bool:
@@ -83,7 +83,7 @@ def dispatch() -> int:
             cursor.tx, cursor.event_id = after.tx, after.event_id
             cursor.save(update_fields=["tx", "event_id", "updated_at"])
             for subscription_id in {message.subscription_id for message in messages}:
-                transaction.on_commit(lambda s=str(subscription_id): enqueue_once(deliver_webhooks, s), robust=True)
+                enqueue_once_on_commit(deliver_webhooks, str(subscription_id))
             made += len(messages)
 
 

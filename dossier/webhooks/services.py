@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dossier.activity import event_types, outbox
-from dossier.core.tasks import enqueue_once
+from dossier.core.tasks import enqueue_once_on_commit
 from dossier.core.weburls import is_http_url
 from dossier.profiles.attributes import check_attribute_name
 from dossier.profiles.errors import FieldError, InvalidValue
@@ -131,7 +131,7 @@ def do_update_subscription(subscription: Subscription, data: Any) -> Subscriptio
         subscription.save()
         if resumed:
             Message.objects.filter(subscription=subscription, status=Message.Status.PENDING).update(next_attempt_at=timezone.now())
-            transaction.on_commit(lambda: enqueue_once(deliver_webhooks, str(subscription.id)), robust=True)
+            enqueue_once_on_commit(deliver_webhooks, str(subscription.id))
     return subscription
 
 
@@ -145,7 +145,7 @@ def do_send_test(subscription: Subscription) -> Message:
     """Queue a test message behind the subscription's pending ones."""
     with transaction.atomic():
         message = Message.objects.create(subscription=subscription, test=True, next_attempt_at=timezone.now())
-        transaction.on_commit(lambda: enqueue_once(deliver_webhooks, str(subscription.id)), robust=True)
+        enqueue_once_on_commit(deliver_webhooks, str(subscription.id))
     return message
 
 
@@ -154,5 +154,5 @@ def do_redeliver(message: Message) -> Message:
     with transaction.atomic():
         message.status, message.next_attempt_at = Message.Status.PENDING, timezone.now()
         message.save(update_fields=["status", "next_attempt_at"])
-        transaction.on_commit(lambda: enqueue_once(deliver_webhooks, str(message.subscription_id)), robust=True)
+        enqueue_once_on_commit(deliver_webhooks, str(message.subscription_id))
     return message

@@ -11,11 +11,11 @@ of a million rows with no profile workflow) that one query per chunk is all it c
 import datetime as dt
 from typing import Iterable
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from dossier.core.bulk import insert_rows
-from dossier.core.tasks import enqueue_once
+from dossier.core.tasks import enqueue_once, enqueue_once_on_commit
 from dossier.workflows.models import PendingTrigger, Workflow
 from dossier.workflows.tasks import advance_workflows
 
@@ -30,7 +30,7 @@ def listened_event_types() -> set[str]:
 
 def queue_triggers(events) -> None:
     """Called by the outbox inside the writing transaction: queue the events some enabled
-    workflow may start on, and ask for a drain once the transaction commits."""
+    workflow may start on, and ask for a drain that starts after the transaction commits."""
     listened = listened_event_types()
     if not listened:
         return
@@ -39,7 +39,7 @@ def queue_triggers(events) -> None:
         return
     now = timezone.now()
     insert_rows(PendingTrigger, ("event_id", "created_at"), ((event_id, now) for event_id in queued))
-    transaction.on_commit(kick, robust=True)
+    enqueue_once_on_commit(advance_workflows)
 
 
 def kick() -> None:

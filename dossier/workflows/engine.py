@@ -8,9 +8,10 @@ Because all of that commits together, a worker killed mid-batch loses nothing an
 nothing: the rows it held become claimable again and the next batch starts over from them. The
 unique (event, workflow) constraint backs this up: an event starts a workflow at most once.
 
-Work is started by `dispatch.kick` after each commit that queued triggers, by deferred tasks at
-the end of each delay, and by `sweep`, a duty of `dossier worker` that catches what a crash left
-behind (outbox rows whose task was lost, runs due while no worker was up).
+Work is started by the drain each commit that queued triggers enqueues
+(`dispatch.queue_triggers`), by deferred tasks at the end of each delay, and by `sweep`, a duty
+of `dossier worker` that catches what a crash left behind (outbox rows whose task was lost, runs
+due while no worker was up).
 """
 
 import datetime as dt
