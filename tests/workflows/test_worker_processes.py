@@ -126,3 +126,31 @@ def test_a_worker_killed_while_working_loses_and_doubles_nothing(api, make_workf
         stop(worker)
 
     _assert_each_event_ran_once("visit", "noted", 2000)
+
+
+def _waiting_drains() -> int:
+    return DBTaskResult.objects.ready().filter(task_path="dossier.workflows.tasks.advance_workflows").count()
+
+
+def test_writes_leave_one_waiting_drain_and_a_rolled_back_write_none(api, make_workflow):
+    from django.db import transaction
+
+    from dossier.profiles.changes import ChangeContext
+    from dossier.profiles.services import do_upsert_profiles
+
+    make_workflow({"name": "tagger", "trigger": {"event": "profile.updated", "changed": ["city"]},
+                   "nodes": [{"type": "updateProfile", "addTags": ["moved"]}]})
+    anna = api.post("/profiles", {"email": "anna@example.com"}).json()
+    DBTaskResult.objects.all().delete()
+
+    class Undone(Exception):
+        pass
+
+    with pytest.raises(Undone), transaction.atomic():
+        do_upsert_profiles([{"email": "anna@example.com", "city": "Oslo"}], ChangeContext(source="api", actor="test"))
+        raise Undone
+    assert _waiting_drains() == 0  # nothing committed: nothing to drain
+
+    for city in ("Oslo", "Rome", "Lima"):
+        assert api.patch(f"/profiles/{anna['id']}", {"city": city}).status_code == 200
+    assert _waiting_drains() == 1  # three commits, one drain waiting for all of them
