@@ -4,8 +4,7 @@ of a million profiles, through the job engine exactly as `dossier worker` runs i
 The ceiling (SPEC §10: the bare UPDATE plus bare event rows) is the raw database doing the same
 writes chunk by chunk with no validation and no diff, into scratch copies of the tables: per chunk
 one SELECT of the current attributes, one UPDATE, one INSERT ... SELECT of tag links and the
-chunk's event rows. The notes add the set-wise bound without events: one UPDATE and one
-INSERT ... SELECT for the whole selection.
+chunk's event rows.
 """
 
 import json
@@ -33,7 +32,6 @@ def batch_edit(ctx: BenchContext) -> Measurement:
     expect_seeded(ctx.size(1_000_000))
     selected = _selected_ids()
     ceiling_seconds = _bare_updates_with_events(selected)
-    set_wise_seconds = _set_wise_updates()
 
     principal = Principal("user", "bench", ROLE_SCOPES["admin"])
     started = time.perf_counter()
@@ -49,8 +47,7 @@ def batch_edit(ctx: BenchContext) -> Measurement:
         scenario="batch-edit", database=ctx.database, size=len(selected), seconds=round(seconds, 3), rate=value,
         unit="profiles/s", ceiling=ceiling, ratio=measure.ratio(value, ceiling),
         peakMemoryMB=measure.peak_memory_mb(), target="ratio >= 0.6",
-        notes={"profiles": ctx.size(1_000_000), "filter": FILTER, "chunk": CHUNK_SIZE,
-               "setWiseCeiling": measure.rate(len(selected), set_wise_seconds)},
+        notes={"profiles": ctx.size(1_000_000), "filter": FILTER, "chunk": CHUNK_SIZE},
     )
 
 
@@ -94,24 +91,6 @@ def _bare_updates_with_events(ids: list[str]) -> float:
     seconds = time.perf_counter() - started
     for name in (table, links, events):
         drop_table(name)
-    return seconds
-
-
-def _set_wise_updates() -> float:
-    """Seconds for the same writes as two statements over the whole selection."""
-    table, links = clone_profile_table(), clone_tag_link_table()
-    tag_ids = ensure_tags(("campaign-2026", FILTER["tag"]))
-    merge = "attributes || %s::jsonb" if connection.vendor == "postgresql" else "json_patch(attributes, %s)"
-    selection = f"SELECT profile_id FROM {links} WHERE tag_id = %s"
-    started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET attributes = {merge}, version = version + 1, updated_at = %s"
-                       f" WHERE id IN ({selection})", [json.dumps(NEW_ATTRIBUTES), db_time(SEED_TIME), tag_ids[FILTER["tag"]]])
-        cursor.execute(f"INSERT INTO {links} (profile_id, tag_id) SELECT profile_id, %s FROM ({selection}) AS s",
-                       [tag_ids["campaign-2026"], tag_ids[FILTER["tag"]]])
-    seconds = time.perf_counter() - started
-    drop_table(table)
-    drop_table(links)
     return seconds
 
 
