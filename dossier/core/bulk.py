@@ -17,7 +17,7 @@ import datetime as dt
 import functools
 import operator
 import uuid
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import orjson
@@ -25,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 
 CHUNK = 5000
+FEW_ROWS = 50  # below this, PostgreSQL updates row by row rather than through a scratch table
 INTEGER_TYPES = frozenset({"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField",
                            "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
                            "PositiveSmallIntegerField"})
@@ -252,18 +253,27 @@ def python_values(model: type[models.Model], column: str, values: Sequence[Any])
 def update_rows(model: type[models.Model], columns: Sequence[str], key: str, rows: Iterable[Sequence[Any]]) -> None:
     """UPDATE each row by `key`; a row is the new values of `columns` followed by its key value.
 
-    Keys must be unique within a call. On PostgreSQL the rows are copied into a scratch table and
-    applied with one UPDATE ... FROM per chunk, several times faster than a statement per row.
+    Keys must be unique within a call. On PostgreSQL a chunk of many rows is copied into a
+    scratch table and applied with one UPDATE ... FROM, several times faster than a statement per
+    row; a few rows (a single PATCH) take a statement each, since making and dropping the scratch
+    table costs more than they do.
     """
     table = connection.ops.quote_name(model._meta.db_table)
     quoted = [connection.ops.quote_name(field_of(model, c).column) for c in columns]
     key_column = connection.ops.quote_name(field_of(model, key).column)
-    chunks = _prepared_chunks(model, [*columns, key], rows)
-    if connection.vendor == "postgresql":
-        _update_from_copy(table, quoted, key_column, chunks)
-        return
     sets = ", ".join(f"{c} = %s" for c in quoted)
-    _executemany(f"UPDATE {table} SET {sets} WHERE {key_column} = %s", chunks)
+    by_row = f"UPDATE {table} SET {sets} WHERE {key_column} = %s"
+    chunks = _prepared_chunks(model, [*columns, key], rows)
+    if connection.vendor != "postgresql":
+        _executemany(by_row, chunks)
+        return
+    first = next(chunks, None)
+    if first is None:
+        return
+    if len(first) < FEW_ROWS:  # chunks are CHUNK rows but the last: a short first one is all there is
+        _executemany(by_row, [first])
+        return
+    _update_from_copy(table, quoted, key_column, chain([first], chunks))
 
 
 def _update_from_copy(table: str, columns: list[str], key: str, chunks: Iterable[list[tuple]]) -> None:
