@@ -9,6 +9,7 @@ up to date after every scenario. A scenario that fails is a row with its error, 
 the run.
 """
 
+import functools
 import importlib
 import json
 import os
@@ -115,10 +116,9 @@ class Database(ABC):
         """Create and migrate the plain template."""
 
     @abstractmethod
-    def copy_template(self, seeded: int, target: str | None) -> dict[str, str]:
-        """Copy the template with `seeded` profiles (0: the plain one) to the scenario database, or
-        with `target` (a template's key) to a new template; returns the environment that points a
-        process at the copy."""
+    def copy_template(self, source: str, target: str | None) -> dict[str, str]:
+        """Copy the template `source` (a `template_key`) to a new template `target`, or with no
+        target to the scenario's database; the environment that points a process at the copy."""
 
     @abstractmethod
     def discard(self) -> None:
@@ -132,7 +132,7 @@ class Database(ABC):
         """A new copy of a template for a scenario, and the seconds spent seeding the template
         first when this is the first scenario that needs it."""
         seed_seconds = self._ensure_seeded(seeded) if seeded else None
-        return self.copy_template(seeded, None), seed_seconds
+        return self.copy_template(template_key(seeded), None), seed_seconds
 
     def _ensure_seeded(self, count: int) -> float | None:
         if count in self.failed_seeds:
@@ -141,7 +141,7 @@ class Database(ABC):
             return None
         started = time.monotonic()
         self.seeded.add(count)  # from here on, close() removes it, even if seeding fails
-        env = self.copy_template(0, f"seeded_{count}")
+        env = self.copy_template(template_key(0), template_key(count))
         data_dir = self.bench_dir / "seed-data"
         data_dir.mkdir(parents=True, exist_ok=True)
         result = subprocess.run([sys.executable, "-m", "dossier.bench.runner", "seed", str(count)],
@@ -161,14 +161,14 @@ class SqliteDatabase(Database):
         return self._path(f"template-{os.getpid()}-{key}")
 
     def prepare(self) -> None:
-        template = self._template("plain")
+        template = self._template(template_key(0))
         _remove_sqlite(template)
         _migrate({"DOSSIER_SQLITE_PATH": str(template)}, self.bench_dir)
 
-    def copy_template(self, seeded: int, target: str | None) -> dict[str, str]:
+    def copy_template(self, source: str, target: str | None) -> dict[str, str]:
         path = self._template(target) if target else self._path("scenario")
         _remove_sqlite(path)
-        shutil.copyfile(self._template(f"seeded_{seeded}" if seeded else "plain"), path)
+        shutil.copyfile(self._template(source), path)
         return {"DOSSIER_SQLITE_PATH": str(path)}
 
     def discard(self) -> None:
@@ -188,6 +188,16 @@ class PostgresDatabase(Database):
     def _template(self, key: str) -> str:
         return f"{self.db_name}_template_{key}"
 
+    @functools.cached_property
+    def copy_strategy(self) -> str:
+        """From PostgreSQL 15 on, a copy by FILE_COPY: the files copied after a checkpoint, which for
+        a seeded gigabyte is much faster than the default of writing the whole database to the WAL."""
+        import psycopg
+
+        with psycopg.connect(_libpq(self.url), autocommit=True, connect_timeout=5) as conn:
+            version = conn.info.server_version
+        return " STRATEGY FILE_COPY" if version >= 150000 else ""
+
     def _admin(self, *statements: str) -> None:
         import psycopg
 
@@ -200,26 +210,28 @@ class PostgresDatabase(Database):
         return urlunsplit(parts._replace(path=f"/{db_name}"))
 
     def prepare(self) -> None:
-        template = self._template("plain")
+        template = self._template(template_key(0))
         self._admin(f"DROP DATABASE IF EXISTS {template}", f"CREATE DATABASE {template}")
         _migrate({"DOSSIER_DATABASE_URL": self._url_of(template)}, self.bench_dir)
 
-    def copy_template(self, seeded: int, target: str | None) -> dict[str, str]:
+    def copy_template(self, source: str, target: str | None) -> dict[str, str]:
         name = self._template(target) if target else self.db_name
-        source = self._template(f"seeded_{seeded}" if seeded else "plain")
-        # FILE_COPY copies the files after a checkpoint: for a seeded gigabyte, much faster than
-        # the default of writing the whole database through the WAL.
         self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
-                    f"CREATE DATABASE {name} TEMPLATE {source} STRATEGY FILE_COPY")
+                    f"CREATE DATABASE {name} TEMPLATE {self._template(source)}{self.copy_strategy}")
         return {"DOSSIER_DATABASE_URL": self._url_of(name)}
 
     def discard(self) -> None:
         self._admin(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
 
     def close(self) -> None:
-        templates = [self._template("plain"), *(self._template(f"seeded_{count}") for count in self.seeded)]
+        templates = [self._template(template_key(count)) for count in (0, *self.seeded)]
         self._admin(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)",
                     *(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in templates))
+
+
+def template_key(seeded: int) -> str:
+    """The name of the template a scenario starts from: the plain one, or with `seeded` profiles."""
+    return f"seeded_{seeded}" if seeded else "plain"
 
 
 def _libpq(url: str) -> str:
