@@ -1,7 +1,9 @@
 """Figures every scenario computes the same way: percentiles, peak memory, rates."""
 
+import os
 import resource
 import sys
+from pathlib import Path
 
 
 def percentile(values: list[float], pct: float) -> float | None:
@@ -28,3 +30,15 @@ def ratio(value: float | None, ceiling: float | None) -> float | None:
     if not value or not ceiling:
         return None
     return round(value / ceiling, 3)
+
+
+def cpu_seconds(pid: int | None = None) -> float | None:
+    """CPU time (user and system) a process has used so far: this one's, or (Linux) another's."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime

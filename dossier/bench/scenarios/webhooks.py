@@ -8,6 +8,9 @@ batch calls would make them):
   them; the writers' rate again (`notes.writerSlowdown` is the difference, the target being 10 %
   at most), and, per event, the time from its transaction's commit to its receipt (`p50Ms`, `p99Ms`);
 - `rate`: events received per second, from the first commit of that phase to the last receipt.
+`notes.coresWhileWriting` is the CPU each process used while the writers wrote with the
+subscription on (1.0 is a whole core): the writers, the worker and the receiver share the
+machine's cores, so what the other two use is what the writers may lose.
 The ceiling is the same receiver taking the same events as plain unsigned POSTs of 100, sent by
 one loop over a kept-alive connection: what the network and the receiver allow.
 """
@@ -15,6 +18,7 @@ one loop over a kept-alive connection: what the network and the receiver allow.
 import http.client
 import json
 import multiprocessing
+import os
 import threading
 import time
 from pathlib import Path
@@ -111,6 +115,12 @@ def _write(size: int, phase: str) -> dict[str, float]:
     return committed
 
 
+def _cpu(receiver: "_Receiver", workers: list) -> dict[str, float | None]:
+    """CPU seconds used so far by the writers (this process), the worker and the receiver."""
+    return {"writers": measure.cpu_seconds(), "worker": measure.cpu_seconds(workers[0].pid),
+            "receiver": measure.cpu_seconds(receiver.process.pid)}
+
+
 def _ceiling(receiver: _Receiver, size: int) -> float:
     """Events per second the receiver takes as bare POSTs of CHUNK events."""
     connection = http.client.HTTPConnection("127.0.0.1", receiver.port, timeout=30)
@@ -141,8 +151,12 @@ def webhook_delivery(ctx: BenchContext) -> Measurement:
             with override_settings(WEBHOOKS_ALLOW_PRIVATE=True):  # the receiver is on the loopback
                 do_create_subscription({"url": receiver.url, "eventTypes": ["profile.updated"]}, "bench")
             started, wall_started = time.perf_counter(), time.time()
+            cpu_before = _cpu(receiver, workers)
             committed = _write(size, "hooked")
-            hooked_rate = measure.rate(size, time.perf_counter() - started)
+            hooked_seconds = time.perf_counter() - started
+            hooked_rate = measure.rate(size, hooked_seconds)
+            cores = {name: round((after - cpu_before[name]) / hooked_seconds, 2)
+                     for name, after in _cpu(receiver, workers).items() if after is not None}
             arrivals = receiver.wait_for(set(committed), timeout=600)
         finally:
             stop_workers(workers)
@@ -159,5 +173,5 @@ def webhook_delivery(ctx: BenchContext) -> Measurement:
         peakMemoryMB=measure.peak_memory_mb(), target="p99Ms <= 2000 and writerSlowdown <= 0.10",
         notes={"writerRateAlone": alone_rate, "writerRateWithSubscription": hooked_rate,
                "writerSlowdown": round(1 - hooked_rate / alone_rate, 3) if alone_rate and hooked_rate else None,
-               "eventsPerMessage": CHUNK},
+               "eventsPerMessage": CHUNK, "coresWhileWriting": cores, "cores": os.cpu_count()},
     )
