@@ -137,12 +137,33 @@ def _named(kind: str, value: Any) -> Identity:
         "(from 0), pageSize, sortBy, sortOrder")
 def list_clients(request: HttpRequest):
     require(request, "profiles:read")
-    params, anonymous, errors = {}, None, []
+    errors: list[FieldError] = []
+    queryset = _filtered(request, errors)
+    index, size = _whole_number(request, "pageIndex", 0, errors), _whole_number(request, "pageSize", PAGE_SIZE, errors)
+    if size is not None and not 1 <= size <= MAX_PAGE_SIZE:
+        errors.append(FieldError("pageSize", "out_of_range", f"from 1 to {MAX_PAGE_SIZE}", request.GET["pageSize"]))
+    order = request.GET.get("sortOrder", "desc").lower()
+    if order not in ("asc", "desc"):
+        errors.append(FieldError("sortOrder", "invalid_choice", "asc or desc", request.GET["sortOrder"]))
+    if errors:
+        raise ApiError(400, "invalid_filter", "the list's parameters are not valid", errors)
+    sort = request.GET.get("sortBy") or "createdAt"
+    try:
+        rows, _ = numbered_page(queryset, sort=("-" if order == "desc" else "") + sort, number=index + 1, size=size)
+    except InvalidValue as exc:
+        raise ApiError(400, "invalid_filter", exc.message, [FieldError("sortBy", exc.code, exc.message, sort)]) from None
+    numbers = client_ids([row.id for row in rows])
+    return _accepted([client_json(profile, numbers[row.id]) for row, profile in zip(rows, profiles_json(rows))], status=200)
+
+
+def _filtered(request: HttpRequest, errors: list[FieldError]):
+    """The profiles Synerise's `filters[...]` parameters select; any other parameter is an error."""
+    params, anonymous = {}, None
     for key in request.GET:
-        match = FILTER_PARAM.fullmatch(key)
-        name = match.group(1) if match else None
         if key in ("pageIndex", "pageSize", "sortBy", "sortOrder"):
             continue
+        match = FILTER_PARAM.fullmatch(key)
+        name = match.group(1) if match else None
         if name not in LIST_FILTERS:
             errors.append(FieldError(key, "unknown_parameter", f"filter with filters[{']|filters['.join(LIST_FILTERS)}], "
                                      "page with pageIndex and pageSize, sort with sortBy and sortOrder", request.GET[key]))
@@ -153,26 +174,12 @@ def list_clients(request: HttpRequest):
                 errors.append(FieldError(key, exc.code, exc.message, request.GET[key]))
         else:
             params[name] = [request.GET[key]]
-    index, size = _whole_number(request, "pageIndex", 0, errors), _whole_number(request, "pageSize", PAGE_SIZE, errors)
-    if size is not None and not 1 <= size <= MAX_PAGE_SIZE:
-        errors.append(FieldError("pageSize", "out_of_range", f"from 1 to {MAX_PAGE_SIZE}", request.GET["pageSize"]))
-    order = request.GET.get("sortOrder", "desc").lower()
-    if order not in ("asc", "desc"):
-        errors.append(FieldError("sortOrder", "invalid_choice", "asc or desc", request.GET["sortOrder"]))
     query = parse_filters(params)
     errors += [FieldError(f"filters[{e.field}]", e.code, e.message, e.as_dict()["value"]) for e in query.errors]
-    if errors:
-        raise ApiError(400, "invalid_filter", "the list's parameters are not valid", errors)
-    queryset = query.queryset
-    if anonymous is not None:  # as the client JSON says it: anonymous unless recognized
-        queryset = (queryset.exclude if anonymous else queryset.filter)(anonymous_type="recognized")
-    sort = request.GET.get("sortBy") or "createdAt"
-    try:
-        rows, _ = numbered_page(queryset, sort=("-" if order == "desc" else "") + sort, number=index + 1, size=size)
-    except InvalidValue as exc:
-        raise ApiError(400, "invalid_filter", exc.message, [FieldError("sortBy", exc.code, exc.message, sort)]) from None
-    numbers = client_ids([row.id for row in rows])
-    return _accepted([client_json(profile, numbers[row.id]) for row, profile in zip(rows, profiles_json(rows))], status=200)
+    if anonymous is None:
+        return query.queryset
+    # as the client JSON says it: anonymous unless recognized
+    return (query.queryset.exclude if anonymous else query.queryset.filter)(anonymous_type="recognized")
 
 
 def _whole_number(request: HttpRequest, name: str, default: int, errors: list[FieldError]) -> int | None:
