@@ -6,6 +6,7 @@ import json
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from dossier.accounts.services import do_create_api_key
@@ -276,3 +277,17 @@ def test_a_profile_whose_custom_id_is_tags_is_still_read_by_it(v4):
     response = v4.get("/clients/customId/tags")
 
     assert response.status_code == 200 and response.json()["email"] == "odd@example.com"
+
+
+def test_a_first_list_page_gives_every_new_profile_its_own_client_id_in_one_write(v4):
+    v4.post("/clients/batch", [{"email": f"n{n}@example.com"} for n in range(30)])
+    statements = []
+    with connection.execute_wrapper(lambda execute, sql, *args: statements.append(sql) or execute(sql, *args)):
+        first = v4.get("/clients?pageSize=30")
+    again = v4.get("/clients?pageSize=30")
+
+    numbers = [c["clientId"] for c in first.json()]
+    assert len(numbers) == 30 and len(set(numbers)) == 30 and all(isinstance(n, int) and n > 0 for n in numbers)
+    assert [c["clientId"] for c in again.json()] == numbers  # given once, kept
+    assert [c["clientId"] for c in again.json()] == [client_of(v4, c["email"])["clientId"] for c in again.json()]
+    assert len([sql for sql in statements if sql.startswith("UPDATE")]) == 1
