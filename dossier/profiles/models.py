@@ -152,3 +152,16 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile_id} {self.channel} {self.state}"
+
+
+class MergedProfile(models.Model):
+    """A profile merged into another (`do_merge_profiles`): its id and clientId still name the
+    survivor, as Synerise keeps a merged profile's UUID on the profile it went into."""
+
+    id = models.UUIDField(primary_key=True)
+    client_id = models.BigIntegerField(null=True, unique=True)
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="merged")
+    merged_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.id} -> {self.profile_id}"

@@ -12,11 +12,11 @@ from dossier.activity.models import Event
 from dossier.activity.services import NewEvent, record_events
 from dossier.core.jsonvalues import check_json
 from dossier.profiles.attributes import AttributeRegistry
-from dossier.profiles.changes import ChangeContext, Identity, WriteItem, WriteResult, apply_writes
+from dossier.profiles.changes import ChangeContext, Identity, WriteItem, WriteResult, apply_writes, load_states
 from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
-from dossier.profiles.fields import normalize_custom_id, normalize_email, normalize_phone
-from dossier.profiles.models import Company, Profile
-from dossier.profiles.writes import ProfileWrite, parse_profile_json
+from dossier.profiles.fields import AGREEMENT_CHANNELS, normalize_custom_id, normalize_email, normalize_phone
+from dossier.profiles.models import Company, MergedProfile, Profile
+from dossier.profiles.writes import UNSET, ProfileWrite, parse_profile_json
 
 IDENTITY_NORMALIZERS = {"email": normalize_email, "customId": normalize_custom_id, "phone": normalize_phone}
 MAX_EVENT_PARAMS_BYTES = 64 * 1024
@@ -134,6 +134,62 @@ def do_delete_profiles(profile_ids: Sequence[Any], ctx: ChangeContext) -> int:
                                 actor=ctx.actor, params={"profileId": str(profile_id)}, job_id=ctx.job_id,
                                 caused_by_id=ctx.caused_by_id, request_id=ctx.request_id) for profile_id in erased])
     return len(erased)
+
+
+def do_merge_profiles(source_ids: Sequence[Any], target_id: Any, ctx: ChangeContext) -> WriteResult:
+    """Merge profiles into one, all or nothing: the same person known twice.
+
+    The target keeps every value it has; what it lacks (an empty field, an attribute it does not
+    have, a company) it takes from the sources, the first source given first, and it gets all
+    their tags. Its agreements stay as they are: a merge never grants a consent. The sources'
+    activity lists move to the target; then the sources are erased, each leaving a
+    `profile.deleted` event naming the profile it went into (`mergedInto`), and their ids and
+    clientIds keep naming the target (`MergedProfile`). What the target takes is one
+    `profile.updated` event through the change path, so identifiers stay unique and validated.
+    """
+    sources = list(dict.fromkeys(source_ids))
+    if not sources:
+        raise ProfileWriteRejected([FieldError("from", "required", "name at least one profile to merge", None)])
+    if target_id in sources:
+        raise ProfileWriteRejected([FieldError("from", "same_profile", "a profile cannot be merged into itself",
+                                               str(target_id))], status=409)
+    with transaction.atomic():
+        states = load_states([target_id, *sources])
+        missing = [str(pid) for pid in (target_id, *sources) if pid not in states]
+        if missing:
+            raise ProfileWriteRejected([FieldError("", "not_found", f"no profile has id {pid}", pid) for pid in missing],
+                                       status=404)
+        write = _taken_from(states[target_id], [states[pid] for pid in sources])
+        numbers = dict(Profile.objects.filter(id__in=sources).values_list("id", "client_id"))
+        Event.objects.filter(profile_id__in=sources).update(profile_id=target_id)
+        MergedProfile.objects.filter(profile_id__in=sources).update(profile_id=target_id)
+        now = timezone.now()
+        MergedProfile.objects.bulk_create([MergedProfile(id=pid, client_id=numbers[pid], profile_id=target_id,
+                                                         merged_at=now) for pid in sources])
+        Profile.objects.filter(id__in=sources).delete()
+        record_events([NewEvent(profile_id=None, type=event_types.PROFILE_DELETED, time=now, source=ctx.source,
+                                actor=ctx.actor, params={"profileId": str(pid), "mergedInto": str(target_id)},
+                                job_id=ctx.job_id, caused_by_id=ctx.caused_by_id, request_id=ctx.request_id)
+                       for pid in sources])
+        return do_apply_write(target_id, write, ctx, registry=AttributeRegistry.load())
+
+
+_KEPT_ON_MERGE = frozenset({"id", "tags", "attributes", "company_id", *AGREEMENT_CHANNELS.values()})
+
+
+def _taken_from(target: dict, sources: list[dict]) -> ProfileWrite:
+    """What the target lacks and the sources have, the first source that has it first."""
+    write = ProfileWrite(add_tags=set().union(*(source["tags"] for source in sources)) - target["tags"])
+    for source in sources:
+        for column, value in source.items():
+            if column not in _KEPT_ON_MERGE and value is not None and target.get(column) is None:
+                write.columns.setdefault(column, value)
+        for name, value in (source["attributes"] or {}).items():
+            if name not in (target["attributes"] or {}):
+                write.attributes.setdefault(name, value)
+        if target["company_id"] is None and source["company_id"] is not None and write.company_id is UNSET:
+            write.company_id = source["company_id"]
+    return write
 
 
 def do_add_event(profile_id: Any, type_: Any, params: Any, time: dt.datetime | None, ctx: ChangeContext) -> NewEvent:

@@ -19,9 +19,9 @@ from dossier.profiles.changes import Identity, WriteItem, apply_writes
 from dossier.profiles.errors import FieldError, InvalidValue, ProfileWriteRejected
 from dossier.profiles.fields import normalize_boolean
 from dossier.profiles.filters import numbered_page, parse_filters
-from dossier.profiles.models import Profile, ProfileTag, Tag
+from dossier.profiles.models import MergedProfile, Profile, ProfileTag, Tag
 from dossier.profiles.serializers import profile_json, profiles_json
-from dossier.profiles.services import do_delete_profile, parse_identity
+from dossier.profiles.services import do_delete_profile, do_merge_profiles, parse_identity
 from dossier.profiles.writes import ProfileWrite
 from dossier.synerise.client_ids import client_ids, profile_id_of
 from dossier.synerise.translate import client_json, client_write
@@ -128,6 +128,8 @@ def _named(kind: str, value: Any) -> Identity:
         column = {"id": "id", "email": "email", "customId": "custom_id", "phone": "phone"}[kind]
         profile_id = (Profile.objects.filter(**{column: identity.value}).values_list("id", flat=True).first()
                       if identity else None)
+        if profile_id is None and identity and kind == "id":  # a uuid merged into another profile
+            profile_id = MergedProfile.objects.filter(id=identity.value).values_list("profile_id", flat=True).first()
     if profile_id is None:
         raise ApiError(404, "not_found", f"no profile has {kind} {value}")
     return Identity("id", profile_id)
@@ -306,6 +308,30 @@ def update_by_custom_id(request: HttpRequest, custom_id: str):
 def update_by_client_id(request: HttpRequest, client_id: str):
     require(request, "profiles:write")
     return _write_one(request, read_json(request), _named("clientId", client_id), create=False)
+
+
+@v4.post("/clients/merge/from/ids/{from_ids}/to/id/{to_id}", summary="Merge profiles (clientIds, comma-separated) "
+         "into one")
+def merge_by_client_ids(request: HttpRequest, from_ids: str, to_id: str):
+    return _merge(request, "clientId", from_ids, to_id)
+
+
+@v4.post("/clients/merge/from/custom-ids/{from_ids}/to/custom-id/{to_id}", summary="Merge profiles (customIds, "
+         "comma-separated) into one")
+def merge_by_custom_ids(request: HttpRequest, from_ids: str, to_id: str):
+    return _merge(request, "customId", from_ids, to_id)
+
+
+def _merge(request: HttpRequest, kind: str, from_ids: str, to_id: str) -> HttpResponse:
+    """The surviving client, its `previousClients` the clientIds merged into it."""
+    principal = require(request, "profiles:write")
+    sources = [_named(kind, part.strip()).value for part in from_ids.split(",") if part.strip()]
+    target = _named(kind, to_id).value
+    previous = client_ids(sources)
+    do_merge_profiles(sources, target, change_context(request, principal))
+    body = _client(target)
+    body["previousClients"] = [previous[pid] for pid in dict.fromkeys(sources) if pid != target]
+    return _accepted(body, status=200)
 
 
 @v4.get("/clients/{client_id}", summary="Read a profile by clientId")

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from django.db import connection, transaction
 from django.db.models import Case, Max, Value, When
 
-from dossier.profiles.models import Profile
+from dossier.profiles.models import MergedProfile, Profile
 
 
 def _next_ids(count: int) -> list[int]:
@@ -42,11 +42,14 @@ def client_ids(profile_ids: Iterable[Any]) -> dict[Any, int]:
 
 
 def profile_id_of(client_id: Any) -> Any | None:
-    """The profile a clientId names, or None."""
+    """The profile a clientId names (a merged profile's: the one it went into), or None."""
     try:
         number = int(client_id)
     except (TypeError, ValueError):
         return None
     if isinstance(client_id, bool) or not 0 < number < 2**63:
         return None
-    return Profile.objects.filter(client_id=number).values_list("id", flat=True).first()
+    found = Profile.objects.filter(client_id=number).values_list("id", flat=True).first()
+    if found is None:
+        found = MergedProfile.objects.filter(client_id=number).values_list("profile_id", flat=True).first()
+    return found

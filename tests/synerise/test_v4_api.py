@@ -291,3 +291,51 @@ def test_a_first_list_page_gives_every_new_profile_its_own_client_id_in_one_writ
     assert [c["clientId"] for c in again.json()] == numbers  # given once, kept
     assert [c["clientId"] for c in again.json()] == [client_of(v4, c["email"])["clientId"] for c in again.json()]
     assert len([sql for sql in statements if sql.startswith("UPDATE")]) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the change feed shows committed events only
+def test_a_merge_fills_the_survivor_from_the_others_and_their_ids_name_it(v4, api):
+    v4.post("/clients/batch", [
+        {"email": "ann@example.com", "customId": "crm-1", "firstName": "Ann", "tags": ["vip"],
+         "agreements": {"email": True}, "attributes": {"tier": "gold"}},
+        {"email": "ann.work@example.com", "customId": "crm-2", "firstName": "Anna", "lastName": "Nowak",
+         "phone": "+48 600 111 222", "tags": ["b2b"], "attributes": {"tier": "silver", "shoe": 38}},
+        {"customId": "crm-3", "city": "Kraków", "tags": ["b2b", "late"]},
+    ])
+    ann, work, third = (client_of(v4, "ann@example.com"), client_of(v4, "ann.work@example.com"),
+                        v4.get("/clients/customId/crm-3").json())
+    v4.post("/events/custom", {"action": "page.visit", "label": "Visit", "client": {"customId": "crm-2"},
+                               "params": {"url": "/pricing"}})
+
+    merged = v4.post(f"/clients/merge/from/ids/{work['clientId']},{third['clientId']}/to/id/{ann['clientId']}")
+
+    assert merged.status_code == 200, merged.content
+    body = merged.json()
+    assert body["previousClients"] == [work["clientId"], third["clientId"]]
+    assert (body["clientId"], body["email"], body["customId"], body["firstName"]) == (ann["clientId"], "ann@example.com",
+                                                                                      "crm-1", "Ann")
+    assert (body["lastName"], body["phone"], body["city"]) == ("Nowak", "+48600111222", "Kraków")
+    assert body["attributes"]["tier"] == "gold" and body["attributes"]["shoe"] == 38
+    assert sorted(body["tags"]) == ["b2b", "late", "vip"] and body["agreements"]["email"] is True
+    for old in (f"/clients/{work['clientId']}", f"/clients/uuid/{work['uuid']}", f"/clients/{third['clientId']}"):
+        assert v4.get(old).json()["uuid"] == ann["uuid"], old  # the merged ids name the survivor
+    assert v4.get("/clients/email/ann.work@example.com").status_code == 404  # the source is gone, its email free
+    events = api.get(f"/profiles/{ann['uuid']}/events").json()["items"]
+    assert [e["params"]["url"] for e in events if e["type"] == "page.visit"] == ["/pricing"]  # its activity moved
+    [update] = [e for e in events if e["type"] == "profile.updated"]
+    assert update["source"] == "api" and {c["attribute"] for c in update["params"]["changes"]} >= {"lastName", "phone"}
+    deleted = [e for e in api.get("/events?types=profile.deleted").json()["items"]]
+    assert {(e["params"]["profileId"], e["params"]["mergedInto"]) for e in deleted} == {
+        (work["uuid"], ann["uuid"]), (third["uuid"], ann["uuid"])}
+
+
+def test_a_merge_by_custom_ids_is_all_or_nothing(v4):
+    v4.post("/clients/batch", [{"customId": "a", "email": "a@example.com"}, {"customId": "b", "lastName": "B"}])
+
+    into_itself = v4.post("/clients/merge/from/custom-ids/a,b/to/custom-id/a")
+    unknown = v4.post("/clients/merge/from/custom-ids/b,nope/to/custom-id/a")
+    done = v4.post("/clients/merge/from/custom-ids/b/to/custom-id/a")
+
+    assert into_itself.status_code == 409 and unknown.status_code == 404
+    assert done.status_code == 200 and done.json()["lastName"] == "B"
+    assert v4.get("/clients/customId/b").status_code == 404
