@@ -32,6 +32,7 @@ LIST_FILTERS = ("email", "firstName", "lastName", "phone", "anonymous")
 FILTER_PARAM = re.compile(r"filters\[(\w+)\]")
 IDENTIFIER_TYPES = {"clientId": "clientId", "id": "clientId", "email": "email", "customId": "customId",
                     "custom_identify": "customId", "phone": "phone", "uuid": "id"}
+MAX_MERGED = 100  # profiles one merge request may name as sources
 REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
            409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
            429: "Too Many Requests", 500: "Internal Server Error"}
@@ -325,7 +326,11 @@ def merge_by_custom_ids(request: HttpRequest, from_ids: str, to_id: str):
 def _merge(request: HttpRequest, kind: str, from_ids: str, to_id: str) -> HttpResponse:
     """The surviving client, its `previousClients` the clientIds merged into it."""
     principal = require(request, "profiles:write")
-    sources = [_named(kind, part.strip()).value for part in from_ids.split(",") if part.strip()]
+    named = [part.strip() for part in from_ids.split(",") if part.strip()]
+    if len(named) > MAX_MERGED:
+        raise ApiError(400, "too_many", f"at most {MAX_MERGED} profiles merge at once, not {len(named)}",
+                       [FieldError("fromIds", "max_items", f"at most {MAX_MERGED}", len(named))])
+    sources = [_named(kind, value).value for value in named]
     target = _named(kind, to_id).value
     previous = client_ids(sources)
     do_merge_profiles(sources, target, change_context(request, principal))

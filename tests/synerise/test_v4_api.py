@@ -334,8 +334,10 @@ def test_a_merge_by_custom_ids_is_all_or_nothing(v4):
 
     into_itself = v4.post("/clients/merge/from/custom-ids/a,b/to/custom-id/a")
     unknown = v4.post("/clients/merge/from/custom-ids/b,nope/to/custom-id/a")
+    too_many = v4.post(f"/clients/merge/from/custom-ids/{','.join(f'x{n}' for n in range(101))}/to/custom-id/a")
     done = v4.post("/clients/merge/from/custom-ids/b/to/custom-id/a")
 
     assert into_itself.status_code == 409 and unknown.status_code == 404
+    assert too_many.status_code == 400 and too_many.json()["errors"][0]["field"] == "fromIds"
     assert done.status_code == 200 and done.json()["lastName"] == "B"
     assert v4.get("/clients/customId/b").status_code == 404
