@@ -22,6 +22,7 @@ from dossier.profiles.services import (
     do_create_profile,
     do_delete_company,
     do_delete_profile,
+    do_merge_profiles,
     do_update_profile,
     do_upsert_profiles,
     parse_identity,
@@ -33,6 +34,7 @@ companies_router = Router(tags=["companies"])
 tags_router = Router(tags=["tags"])
 
 MAX_BATCH = 1000
+MAX_MERGED = 100  # profiles one merge may name in `from`
 
 
 def change_context(request: HttpRequest, principal: Principal) -> ChangeContext:
@@ -152,6 +154,25 @@ def delete_profile(request: HttpRequest, profile_id: str):
     if not do_delete_profile(_profile_id(profile_id), change_context(request, principal)):
         raise ApiError(404, "not_found", "no profile has this id")
     return json_response(None, status=204)
+
+
+@router.post("/profiles/{profile_id}/merge", summary="Merge other profiles into this one",
+             openapi_extra=openapi.MERGE_PROFILES)
+def merge_profiles(request: HttpRequest, profile_id: str):
+    """All or nothing; what a merge keeps and takes: `do_merge_profiles`."""
+    principal = require(request, "profiles:write")
+    data = read_json(request)
+    sources = data.get("from") if isinstance(data, dict) else None
+    if not isinstance(sources, list) or not 1 <= len(sources) <= MAX_MERGED or set(data) != {"from"}:
+        raise ApiError(422, "validation_failed", "the body is {\"from\": [profile ids]}",
+                       [FieldError("from", "invalid", f"a list of 1 to {MAX_MERGED} profile ids", None)])
+    try:
+        source_ids = [parse_identity("id", value).value for value in sources]
+    except InvalidValue as exc:
+        raise ApiError(422, "validation_failed", "every profile in from is named by its id",
+                       [FieldError("from", exc.code, exc.message, None)]) from None
+    result = do_merge_profiles(source_ids, _profile_id(profile_id), change_context(request, principal))
+    return _profile_response(result.id)
 
 
 @router.post("/profiles/{profile_id}/tags/{tag}", summary="Assign a tag", openapi_extra=openapi.CHANGE_TAG)

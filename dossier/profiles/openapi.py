@@ -166,6 +166,11 @@ def batch_profiles(max_items: int) -> dict:
 READ_PROFILE = responses({200: ("the profile; its version in ETag", PROFILE)}, errors=(403, 404))
 PATCH_PROFILE = operation(json_body(PROFILE_WRITE), headers(IF_MATCH),
                           responses({200: ("the profile", PROFILE)}, errors=(400, 403, 404, 409, 412, 413, 422)))
+MERGE_PROFILES = operation(
+    json_body({"type": "object", "required": ["from"], "additionalProperties": False, "properties": {
+        "from": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "string", "format": "uuid"},
+                 "description": "the profiles merged into this one, the first the first to fill what it lacks"}}}),
+    responses({200: ("the surviving profile", PROFILE)}, errors=(403, 404, 409, 422)))
 DELETE_PROFILE = responses({204: ("erased, with its activity", None)}, errors=(403, 404))
 CHANGE_TAG = operation(NO_BODY, responses({200: ("the profile", PROFILE)}, errors=(403, 404, 422)))
 SET_COMPANY = operation(

@@ -187,3 +187,28 @@ def test_openapi_docs_are_served_without_a_cdn(client):
     assert b"cdn." not in page.content
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/profiles/batch" in schema["paths"]
+
+
+def test_merge_fills_the_survivor_keeps_its_values_and_erases_the_others(api, make_api):
+    keep = create(api, email="ann@example.com", firstName="Ann", agreements={"sms": False}, tags=["vip"])
+    other = create(api, email="ann.b@example.com", firstName="Anna", city="Gdańsk", customId="crm-9",
+                   agreements={"sms": True}, attributes={"score": 3}, tags=["b2b"])
+    api.post(f"/profiles/{other['id']}/events", {"type": "page.visit", "params": {"url": "/"}})
+
+    refused = make_api("profiles:read").post(f"/profiles/{keep['id']}/merge", {"from": [other["id"]]})
+    unknown = api.post(f"/profiles/{keep['id']}/merge", {"from": [other["id"], "01a25333-af3f-7aa9-8794-8ce3b9d1cf6f"]})
+    into_itself = api.post(f"/profiles/{keep['id']}/merge", {"from": [keep["id"]]})
+    not_ids = api.post(f"/profiles/{keep['id']}/merge", {"from": ["ann.b@example.com"]})
+    assert (refused.status_code, unknown.status_code, into_itself.status_code, not_ids.status_code) == (403, 404, 409, 422)
+    assert api.get(f"/profiles/{other['id']}").status_code == 200  # nothing applied
+
+    merged = api.post(f"/profiles/{keep['id']}/merge", {"from": [other["id"]]})
+
+    assert merged.status_code == 200, merged.content
+    body = merged.json()
+    assert (body["email"], body["firstName"], body["city"], body["customId"]) == ("ann@example.com", "Ann", "Gdańsk", "crm-9")
+    assert body["attributes"] == {"score": 3} and sorted(body["tags"]) == ["b2b", "vip"]
+    assert body["agreements"]["sms"] is False  # a merge grants no consent
+    assert api.get(f"/profiles/{other['id']}").status_code == 404
+    types = [e["type"] for e in api.get(f"/profiles/{keep['id']}/events").json()["items"]]
+    assert types.count("page.visit") == 1 and types.count("profile.updated") == 1

@@ -36,6 +36,7 @@ REQUIRED_SCOPE = {
     ("DELETE", "/api/v1/profiles/{profile_id}/tags/{tag}"): WRITE,
     ("PUT", "/api/v1/profiles/{profile_id}/company"): WRITE,
     ("DELETE", "/api/v1/profiles/{profile_id}/company"): WRITE,
+    ("POST", "/api/v1/profiles/{profile_id}/merge"): WRITE,
     ("GET", "/api/v1/profiles/{profile_id}/events"): READ,
     ("POST", "/api/v1/profiles/{profile_id}/events"): EVENTS,
     ("GET", "/api/v1/events"): READ,
