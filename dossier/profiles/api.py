@@ -19,6 +19,7 @@ from dossier.profiles.filters import MAX_LIMIT, page, parse_filters
 from dossier.profiles.models import AttributeDefinition, Company, Profile, Tag
 from dossier.profiles.serializers import company_json, profile_json, profiles_json
 from dossier.profiles.services import (
+    MAX_MERGED,
     do_create_profile,
     do_delete_company,
     do_delete_profile,
@@ -34,7 +35,6 @@ companies_router = Router(tags=["companies"])
 tags_router = Router(tags=["tags"])
 
 MAX_BATCH = 1000
-MAX_MERGED = 100  # profiles one merge may name in `from`
 
 
 def change_context(request: HttpRequest, principal: Principal) -> ChangeContext:

@@ -20,6 +20,7 @@ from dossier.profiles.writes import UNSET, ProfileWrite, parse_profile_json
 
 IDENTITY_NORMALIZERS = {"email": normalize_email, "customId": normalize_custom_id, "phone": normalize_phone}
 MAX_EVENT_PARAMS_BYTES = 64 * 1024
+MAX_MERGED = 100  # profiles one merge request may name to merge into another
 
 
 def parse_identity(kind: str, raw: Any) -> Identity:

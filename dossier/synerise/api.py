@@ -21,7 +21,7 @@ from dossier.profiles.fields import normalize_boolean
 from dossier.profiles.filters import numbered_page, parse_filters
 from dossier.profiles.models import MergedProfile, Profile, ProfileTag, Tag
 from dossier.profiles.serializers import profile_json, profiles_json
-from dossier.profiles.services import do_delete_profile, do_merge_profiles, parse_identity
+from dossier.profiles.services import MAX_MERGED, do_delete_profile, do_merge_profiles, parse_identity
 from dossier.profiles.writes import ProfileWrite
 from dossier.synerise.client_ids import client_ids, profile_id_of
 from dossier.synerise.translate import client_json, client_write
@@ -32,7 +32,6 @@ LIST_FILTERS = ("email", "firstName", "lastName", "phone", "anonymous")
 FILTER_PARAM = re.compile(r"filters\[(\w+)\]")
 IDENTIFIER_TYPES = {"clientId": "clientId", "id": "clientId", "email": "email", "customId": "customId",
                     "custom_identify": "customId", "phone": "phone", "uuid": "id"}
-MAX_MERGED = 100  # profiles one merge request may name as sources
 REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
            409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
            429: "Too Many Requests", 500: "Internal Server Error"}
@@ -335,7 +334,7 @@ def _merge(request: HttpRequest, kind: str, from_ids: str, to_id: str) -> HttpRe
     previous = client_ids(sources)
     do_merge_profiles(sources, target, change_context(request, principal))
     body = _client(target)
-    body["previousClients"] = [previous[pid] for pid in dict.fromkeys(sources) if pid != target]
+    body["previousClients"] = [previous[pid] for pid in dict.fromkeys(sources)]
     return _accepted(body, status=200)
 
 
